@@ -1,0 +1,47 @@
+# tenantry — run `make help` for the list of targets.
+SHELL := /bin/bash
+CARGO ?= cargo
+DOMAIN_CRATES := tenantry-tenant tenantry-registration
+FORBIDDEN_IN_DOMAIN := diesel actix-web tokio
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets with a one-line description
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Serve on 127.0.0.1:8080 with SQLite under ./data/ (set TENANTRY_* to change)
+	$(CARGO) run --release --bin tenantry -- serve
+
+.PHONY: build
+build: ## Build the release binary (target/release/tenantry)
+	$(CARGO) build --release --bin tenantry
+
+.PHONY: test
+test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need TENANTRY_TEST_POSTGRES_URL)
+	@if [ -z "$$TENANTRY_TEST_POSTGRES_URL" ]; then echo "note: TENANTRY_TEST_POSTGRES_URL is unset; PostgreSQL tests will print 'skipped'"; fi
+	$(CARGO) nextest run --workspace --no-fail-fast --success-output never --failure-output final
+	$(CARGO) test --workspace --doc
+
+.PHONY: lint
+lint: boundaries ## Check formatting, clippy (warnings are errors) and crate boundaries
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+.PHONY: boundaries
+boundaries: ## Prove the domain crates depend on no database, web framework or runtime
+	@for crate in $(DOMAIN_CRATES); do \
+	  deps=$$($(CARGO) tree -p $$crate -e normal --prefix none); \
+	  for banned in $(FORBIDDEN_IN_DOMAIN); do \
+	    if grep -q "^$$banned v" <<<"$$deps"; then echo "$$crate depends on $$banned"; exit 1; fi; \
+	  done; \
+	done; echo "domain crates are free of: $(FORBIDDEN_IN_DOMAIN)"
+
+.PHONY: fmt
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+.PHONY: migrate
+migrate: ## Apply pending migrations to TENANTRY_DATABASE_URL (default sqlite://data/tenantry.db)
+	$(CARGO) run --release --bin tenantry -- migrate

@@ -1,0 +1,97 @@
+//! The tenantry server: command line, settings, wiring and start-up.
+//!
+//! `main.rs` only parses the command line and calls [`run`]. Tests use
+//! [`startup::build`] with their own [`settings::Settings`] (port 0, their own database).
+
+pub mod cli;
+pub mod operators;
+pub mod settings;
+pub mod startup;
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use tenantry_tenant::{Clock, RequestContext, SystemClock};
+
+use crate::cli::{AdminCommand, Cli, Command, CreateOperatorArgs};
+use crate::settings::Settings;
+
+/// Runs the command the user chose.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let admin_password = cli.settings.admin_password.clone();
+    let settings = Settings::from(cli.settings);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::Admin(AdminCommand::Create(args)) => {
+            create_operator(&settings, &args, admin_password.as_deref())
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let application = startup::build(settings.clone()).await?;
+        log::info!(
+            "tenantry listening on http://{}:{} (database {})",
+            settings.http.bind.ip(),
+            application.port(),
+            settings.database_url.redacted()
+        );
+        application.run_until_stopped().await?;
+        log::info!("tenantry stopped");
+        Ok(())
+    })
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = tenantry_store::run_pending(&settings.database_url)?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+fn create_operator(
+    settings: &Settings,
+    args: &CreateOperatorArgs,
+    env_password: Option<&str>,
+) -> anyhow::Result<()> {
+    let password = if args.password_stdin {
+        read_password_line()?
+    } else if let Some(password) = env_password {
+        password.to_owned()
+    } else {
+        bail!(
+            "give the password on standard input with --password-stdin, or in TENANTRY_ADMIN_PASSWORD"
+        );
+    };
+    let database = tenantry_store::Database::connect(
+        &settings.database_url,
+        tenantry_store::PoolOptions::default(),
+    )?;
+    let context = RequestContext::system(SystemClock.now());
+    operators::create_operator(&database, &context, &args.username, &password)?;
+    println!("created operator {}", args.username);
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password: ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}

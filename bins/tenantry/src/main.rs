@@ -1,0 +1,17 @@
+//! The `tenantry` executable: reads settings, then runs the chosen command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tenantry::cli::Cli;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match tenantry::run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            log::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

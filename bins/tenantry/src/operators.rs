@@ -1,0 +1,84 @@
+//! Operator accounts: the first one at start-up, and `tenantry admin create`.
+
+use anyhow::{Context, bail};
+use diesel::Connection;
+use serde_json::json;
+use tenantry_registration::{Argon2idHasher, Password, PasswordHasher, Username};
+use tenantry_store::{Database, StoreError, TenantStore};
+use tenantry_tenant::{Action, AuditEvent, AuditSink, PasswordPolicy, RequestContext};
+
+use crate::settings::FirstOperator;
+
+/// Operators guard every tenant: their passwords must be longer than a tenant user's
+/// default minimum.
+pub fn operator_password_policy() -> PasswordPolicy {
+    PasswordPolicy {
+        min_length: 12,
+        ..PasswordPolicy::default()
+    }
+}
+
+/// Creates the operator `username` with `password` and audits it, in one transaction.
+pub fn create_operator(
+    database: &Database,
+    context: &RequestContext,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let username = Username::parse(username).context("invalid operator name")?;
+    let password = Password::parse(password, &operator_password_policy())
+        .context("the operator password is too weak")?;
+    let hash = Argon2idHasher::default()
+        .hash(password.expose())
+        .context("could not hash the password")?;
+    let mut conn = database.conn()?;
+    let created = conn.transaction::<_, StoreError, _>(|conn| {
+        tenantry_store::create_operator(conn, username.as_str(), hash.as_str(), context.now)?;
+        let details = json!({ "username": username.as_str() });
+        let event = AuditEvent::untargeted(context, Action::OperatorCreate, details);
+        TenantStore::new(conn)
+            .record(&event)
+            .map_err(StoreError::from)?;
+        Ok(())
+    });
+    match created {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict { .. }) => bail!("operator {username} already exists"),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Creates the first operator when the database has none. A configured password is used
+/// as given; otherwise a random one is generated and written to the log, once.
+pub fn ensure_first_operator(
+    database: &Database,
+    context: &RequestContext,
+    first: &FirstOperator,
+) -> anyhow::Result<()> {
+    let existing = tenantry_store::count_operators(&mut database.conn()?)?;
+    if existing > 0 {
+        return Ok(());
+    }
+    match &first.password {
+        Some(password) => {
+            create_operator(database, context, &first.username, password)
+                .context("creating the first operator from TENANTRY_ADMIN_PASSWORD")?;
+            log::info!(
+                "created operator {:?} with the configured password",
+                first.username
+            );
+        }
+        None => {
+            let password = Password::generate_for(&operator_password_policy())
+                .context("could not generate a password")?;
+            create_operator(database, context, &first.username, password.expose())?;
+            log::warn!(
+                "created operator {:?} with password {} (shown only this once; \
+                 set TENANTRY_ADMIN_PASSWORD to choose it)",
+                first.username,
+                password.expose()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! A person's full name: 1–255 characters, not blank, no markup or URLs.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
+
+/// A user's full (display) name.
+///
+/// 1–255 characters (Unicode scalar values, not bytes), not only whitespace, and free of
+/// `<`, `>` and `://` (the Tahoe API refused names that could carry HTML or links). The text
+/// is kept as given, surrounding whitespace included.
+///
+/// ```
+/// use tenantry_registration::FullName;
+///
+/// assert_eq!(FullName::parse("Ada Lovelace")?.as_str(), "Ada Lovelace");
+/// assert!(FullName::parse("   ").is_err());
+/// assert!(FullName::parse("see https://example.org").is_err());
+/// # Ok::<(), tenantry_registration::FullNameError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FullName(String);
+
+/// Why a text is not a [`FullName`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FullNameError {
+    /// Empty or only whitespace.
+    #[error("name must not be blank")]
+    Blank,
+    /// More than [`FullName::MAX_LENGTH`] characters.
+    #[error("name must be at most {max} characters long", max = FullName::MAX_LENGTH)]
+    TooLong,
+    /// Contains `<`, `>` or `://` (the field holds the first one found).
+    #[error("name must not contain {0:?}")]
+    ForbiddenText(&'static str),
+}
+
+/// Substrings a name may not contain, in the order they are reported.
+const FORBIDDEN: [&str; 3] = ["<", ">", "://"];
+
+impl FullName {
+    /// The most characters a name may have.
+    pub const MAX_LENGTH: usize = 255;
+
+    /// Parses a full name; nothing is trimmed or changed.
+    ///
+    /// # Errors
+    /// [`FullNameError`]: blank first, then too long, then forbidden text.
+    pub fn parse(raw: &str) -> Result<Self, FullNameError> {
+        if raw.trim().is_empty() {
+            return Err(FullNameError::Blank);
+        }
+        if raw.chars().count() > Self::MAX_LENGTH {
+            return Err(FullNameError::TooLong);
+        }
+        if let Some(found) = FORBIDDEN.iter().find(|f| raw.contains(**f)) {
+            return Err(FullNameError::ForbiddenText(found));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The name as given.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Consumes the name, returning its text.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for FullName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for FullName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<&str> for FullName {
+    type Error = FullNameError;
+
+    fn try_from(raw: &str) -> Result<Self, Self::Error> {
+        Self::parse(raw)
+    }
+}
+
+impl Serialize for FullName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for FullName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_names_of_any_script() {
+        for ok in [
+            "A",
+            "Ada Lovelace",
+            "José Álvarez-Ñúñez",
+            "李小龙",
+            "O'Brien, Jr.",
+            " x ",
+        ] {
+            assert_eq!(FullName::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn refuses_blank_names() {
+        for blank in ["", " ", "\t\n", "\u{3000}"] {
+            assert_eq!(
+                FullName::parse(blank),
+                Err(FullNameError::Blank),
+                "{blank:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn length_counts_characters() {
+        assert!(FullName::parse(&"é".repeat(255)).is_ok());
+        assert_eq!(
+            FullName::parse(&"é".repeat(256)),
+            Err(FullNameError::TooLong)
+        );
+        assert_eq!(
+            FullName::parse(&"a".repeat(256)),
+            Err(FullNameError::TooLong)
+        );
+    }
+
+    #[test]
+    fn refuses_markup_and_urls() {
+        assert_eq!(
+            FullName::parse("<b>Ada</b>"),
+            Err(FullNameError::ForbiddenText("<"))
+        );
+        assert_eq!(
+            FullName::parse("Ada >"),
+            Err(FullNameError::ForbiddenText(">"))
+        );
+        assert_eq!(
+            FullName::parse("Ada http://evil.example"),
+            Err(FullNameError::ForbiddenText("://"))
+        );
+        // A colon or slashes alone are fine.
+        assert!(FullName::parse("Ada: the first / programmer").is_ok());
+        assert_eq!(
+            FullNameError::ForbiddenText("://").to_string(),
+            "name must not contain \"://\""
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn parse_agrees_with_the_rules(raw in "\\PC{0,300}") {
+            let expected = !raw.trim().is_empty()
+                && raw.chars().count() <= 255
+                && !raw.contains('<')
+                && !raw.contains('>')
+                && !raw.contains("://");
+            prop_assert_eq!(FullName::parse(&raw).is_ok(), expected);
+        }
+
+        #[test]
+        fn plain_names_round_trip(raw in "[A-Za-zÀ-ÿ' .-]{0,100}[A-Za-z]") {
+            let name = FullName::parse(&raw).unwrap();
+            prop_assert_eq!(name.as_str(), raw.as_str());
+        }
+
+        #[test]
+        fn a_url_anywhere_is_refused(
+            before in "[a-z ]{0,20}",
+            scheme in "[a-z]{1,8}",
+            after in "[a-z./]{0,20}",
+        ) {
+            let raw = format!("x{before}{scheme}://{after}");
+            prop_assert_eq!(FullName::parse(&raw), Err(FullNameError::ForbiddenText("://")));
+        }
+    }
+}

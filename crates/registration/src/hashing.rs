@@ -1,0 +1,388 @@
+//! Password hashing: a port, and its argon2id implementation.
+
+use std::fmt;
+
+use argon2::password_hash::phc::PasswordHash as PhcHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use thiserror::Error;
+
+/// Hashes and verifies passwords. The registration flow depends on this port, not on
+/// argon2, so tests and other services can plug in their own.
+///
+/// Both operations are slow on purpose (tens of milliseconds): call them off any async
+/// worker thread (e.g. in `web::block`).
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes `password` with a fresh random salt.
+    ///
+    /// # Errors
+    /// [`HashError::Hashing`] if the hash could not be computed (a failing random number
+    /// generator, an absurdly long password).
+    fn hash(&self, password: &str) -> Result<PasswordHash, HashError>;
+
+    /// Whether `candidate` is the password `hash` was made from. Never panics: a hash this
+    /// hasher cannot use (another algorithm, out-of-bounds parameters) verifies nothing.
+    fn verify(&self, hash: &PasswordHash, candidate: &str) -> bool;
+
+    /// Spends as long as a [`verify`](PasswordHasher::verify) would and returns `false`.
+    ///
+    /// Call it when the user being authenticated does not exist, so that the response time
+    /// does not reveal which usernames or emails are registered. The default does no work;
+    /// [`Argon2idHasher`] overrides it with a real verification.
+    fn verify_dummy(&self, candidate: &str) -> bool {
+        let _ = candidate;
+        false
+    }
+}
+
+/// A password hash in PHC string format, e.g. `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`.
+///
+/// It is what the store keeps. `Debug` shows the algorithm and parameters only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+/// Why a password hash could not be made or read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HashError {
+    /// Computing the hash failed.
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    /// The text is not a PHC password hash string with a salt and a hash.
+    #[error("not a PHC password hash string: {0}")]
+    MalformedHash(String),
+}
+
+impl PasswordHash {
+    /// Reads a stored PHC string, checking that it parses and carries a salt and a hash.
+    ///
+    /// Any algorithm is accepted here (a store may hold legacy hashes); [`Argon2idHasher`]
+    /// verifies argon2 hashes only.
+    ///
+    /// # Errors
+    /// [`HashError::MalformedHash`] if the text is not such a string.
+    pub fn from_phc(phc: String) -> Result<Self, HashError> {
+        let parsed = PhcHash::new(&phc).map_err(|e| HashError::MalformedHash(e.to_string()))?;
+        if parsed.salt.is_none() || parsed.hash.is_none() {
+            return Err(HashError::MalformedHash(
+                "a salt and a hash are required".to_owned(),
+            ));
+        }
+        Ok(Self(phc))
+    }
+
+    /// The PHC string.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Consumes the hash, returning its PHC string.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `$alg$v=..$params$salt$hash`: keep everything before the salt.
+        let shown: Vec<&str> = self.0.split('$').take(4).collect();
+        write!(f, "PasswordHash({:?})", format!("{}$***", shown.join("$")))
+    }
+}
+
+/// Argon2id with OWASP's parameters: 19 MiB of memory (m=19456 KiB), 2 iterations (t=2),
+/// 1 lane (p=1), a 16-byte random salt and a 32-byte output, written as a PHC string.
+///
+/// ```
+/// use tenantry_registration::{Argon2idHasher, PasswordHasher};
+///
+/// let hasher = Argon2idHasher::new();
+/// let hash = hasher.hash("correct horse battery staple")?;
+/// assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+/// assert!(hasher.verify(&hash, "correct horse battery staple"));
+/// assert!(!hasher.verify(&hash, "Tr0ub4dor&3"));
+/// # Ok::<(), tenantry_registration::HashError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Argon2idHasher {
+    argon2: Argon2<'static>,
+}
+
+/// Memory cost, KiB (OWASP: 19 MiB).
+const M_COST: u32 = 19_456;
+/// Iterations (OWASP: 2).
+const T_COST: u32 = 2;
+/// Lanes (OWASP: 1).
+const P_COST: u32 = 1;
+
+/// The parameters, checked while compiling: invalid values fail the build, not a request.
+const PARAMS: Params = match Params::new(M_COST, T_COST, P_COST, None) {
+    Ok(params) => params,
+    Err(_) => panic!("invalid argon2 parameters"),
+};
+
+/// The largest memory cost (KiB) a stored hash may ask `verify` for: 256 MiB. A corrupted or
+/// hostile hash with `m=4294967295` would otherwise make verification allocate terabytes.
+const MAX_VERIFY_M_COST: u32 = 262_144;
+/// The most iterations a stored hash may ask `verify` for.
+const MAX_VERIFY_T_COST: u32 = 16;
+/// The most lanes a stored hash may ask `verify` for.
+const MAX_VERIFY_P_COST: u32 = 16;
+
+/// The salt `verify_dummy` hashes with; any valid salt does.
+const DUMMY_SALT: &[u8; 16] = b"tenantry-dummy!!";
+
+impl Argon2idHasher {
+    /// A hasher with OWASP's parameters (m=19456 KiB, t=2, p=1).
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, PARAMS),
+        }
+    }
+
+    /// Spends as long as verifying `candidate` against a real hash of this hasher's
+    /// parameters would, and returns `false`.
+    ///
+    /// Use it when the user does not exist, so that "unknown user" and "wrong password" take
+    /// the same time:
+    ///
+    /// ```
+    /// use tenantry_registration::{Argon2idHasher, PasswordHash, PasswordHasher};
+    ///
+    /// fn login(hasher: &Argon2idHasher, stored: Option<&PasswordHash>, password: &str) -> bool {
+    ///     match stored {
+    ///         Some(hash) => hasher.verify(hash, password),
+    ///         None => hasher.verify_dummy(password),
+    ///     }
+    /// }
+    /// assert!(!login(&Argon2idHasher::new(), None, "whatever"));
+    /// ```
+    pub fn verify_dummy(&self, candidate: &str) -> bool {
+        // A verification is exactly one hash computation (salt and parameters from the
+        // stored hash) plus a constant-time comparison; do the same work with a fixed salt
+        // and this hasher's parameters, and discard the result.
+        let computed = self
+            .argon2
+            .hash_password_with_salt(candidate.as_bytes(), DUMMY_SALT);
+        let _ = std::hint::black_box(computed);
+        false
+    }
+}
+
+impl Default for Argon2idHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PasswordHasher for Argon2idHasher {
+    fn hash(&self, password: &str) -> Result<PasswordHash, HashError> {
+        let hash = self
+            .argon2
+            .hash_password(password.as_bytes())
+            .map_err(|e| HashError::Hashing(e.to_string()))?;
+        Ok(PasswordHash(hash.to_string()))
+    }
+
+    fn verify(&self, hash: &PasswordHash, candidate: &str) -> bool {
+        let Ok(parsed) = PhcHash::new(hash.as_str()) else {
+            return false;
+        };
+        if Algorithm::try_from(parsed.algorithm.as_str()).is_err() {
+            return false;
+        }
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        if params.m_cost() > MAX_VERIFY_M_COST
+            || params.t_cost() > MAX_VERIFY_T_COST
+            || params.p_cost() > MAX_VERIFY_P_COST
+        {
+            return false;
+        }
+        // Uses the algorithm, version, parameters and salt recorded in the hash, and
+        // compares the outputs in constant time.
+        self.argon2
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok()
+    }
+
+    fn verify_dummy(&self, candidate: &str) -> bool {
+        Argon2idHasher::verify_dummy(self, candidate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::Instant;
+
+    fn hasher() -> Argon2idHasher {
+        Argon2idHasher::new()
+    }
+
+    #[test]
+    fn round_trip_and_wrong_password() {
+        let hasher = hasher();
+        let hash = hasher.hash("correct horse battery staple").unwrap();
+        assert!(hasher.verify(&hash, "correct horse battery staple"));
+        assert!(!hasher.verify(&hash, "correct horse battery stapl"));
+        assert!(!hasher.verify(&hash, ""));
+    }
+
+    #[test]
+    fn the_phc_string_carries_the_owasp_parameters() {
+        let hash = hasher().hash("pw").unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
+        let parsed = PhcHash::new(hash.as_str()).unwrap();
+        assert_eq!(parsed.salt.unwrap().len(), 16);
+        assert_eq!(parsed.hash.unwrap().len(), 32);
+    }
+
+    #[test]
+    fn two_hashes_of_one_password_differ() {
+        let hasher = hasher();
+        let a = hasher.hash("same password").unwrap();
+        let b = hasher.hash("same password").unwrap();
+        assert_ne!(a, b);
+        assert!(hasher.verify(&a, "same password"));
+        assert!(hasher.verify(&b, "same password"));
+    }
+
+    #[test]
+    fn from_phc_round_trips_and_refuses_garbage() {
+        let hasher = hasher();
+        let hash = hasher.hash("pw").unwrap();
+        let reread = PasswordHash::from_phc(hash.as_str().to_owned()).unwrap();
+        assert!(hasher.verify(&reread, "pw"));
+        for bad in [
+            "",
+            "argon2id",
+            "$argon2id$v=19$m=19456,t=2,p=1",
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ",
+            "pbkdf2_sha256$260000$salt$hash",
+            "$$$$",
+        ] {
+            assert!(
+                matches!(
+                    PasswordHash::from_phc(bad.to_owned()),
+                    Err(HashError::MalformedHash(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn verify_refuses_unusable_hashes_without_panicking() {
+        let hasher = hasher();
+        let good = hasher.hash("pw").unwrap();
+        let tail = good.as_str().rsplitn(3, '$').take(2).collect::<Vec<_>>();
+        let (hash_b64, salt_b64) = (tail[0], tail[1]);
+        let with = |prefix: &str| PasswordHash(format!("{prefix}${salt_b64}${hash_b64}"));
+        for prefix in [
+            // Hostile parameters: must not allocate 4 TiB or loop forever.
+            "$argon2id$v=19$m=4294967295,t=2,p=1",
+            "$argon2id$v=19$m=19456,t=4294967295,p=1",
+            "$argon2id$v=19$m=19456,t=2,p=255",
+            // Invalid parameters and unknown algorithms.
+            "$argon2id$v=19$m=1,t=2,p=1",
+            "$argon2id$v=99$m=19456,t=2,p=1",
+            "$scrypt$ln=16,r=8,p=1",
+            "$pbkdf2-sha256$i=1000",
+            // Same parameters, other variant: a different hash.
+            "$argon2i$v=19$m=19456,t=2,p=1",
+        ] {
+            assert!(!hasher.verify(&with(prefix), "pw"), "{prefix}");
+        }
+        assert!(!hasher.verify(&PasswordHash("garbage".to_owned()), "pw"));
+        assert!(!hasher.verify(&PasswordHash(String::new()), "pw"));
+    }
+
+    #[test]
+    fn verify_dummy_is_false_and_costs_about_a_verification() {
+        let hasher = hasher();
+        let hash = hasher.hash("pw").unwrap();
+        // Warm up, then take the best of three of each to damp scheduler noise.
+        let _ = hasher.verify(&hash, "pw");
+        let best = |f: &dyn Fn()| {
+            (0..3)
+                .map(|_| {
+                    let start = Instant::now();
+                    f();
+                    start.elapsed()
+                })
+                .min()
+                .unwrap()
+        };
+        let real = best(&|| assert!(!hasher.verify(&hash, "nope")));
+        let dummy = best(&|| assert!(!hasher.verify_dummy("nope")));
+        let through_trait = best(&|| assert!(!PasswordHasher::verify_dummy(&hasher, "nope")));
+        for spent in [dummy, through_trait] {
+            assert!(
+                // Loose bounds (parallel tests share the CPU); a no-op would be ~1000× faster.
+                spent * 4 > real && spent < real * 4,
+                "verify took {real:?}, verify_dummy {spent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_hides_salt_and_hash() {
+        let hash = hasher().hash("pw").unwrap();
+        assert_eq!(
+            format!("{hash:?}"),
+            "PasswordHash(\"$argon2id$v=19$m=19456,t=2,p=1$***\")"
+        );
+    }
+
+    #[test]
+    fn the_port_is_object_safe() {
+        let boxed: Box<dyn PasswordHasher> = Box::new(hasher());
+        let hash = boxed.hash("pw").unwrap();
+        assert!(boxed.verify(&hash, "pw"));
+    }
+
+    proptest! {
+        // Each case parses only; no hashing, so many cases stay cheap.
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn from_phc_never_panics(raw in "\\PC{0,120}") {
+            let _ = PasswordHash::from_phc(raw);
+        }
+
+        #[test]
+        fn from_phc_never_panics_on_phc_shaped_text(
+            alg in "[a-z0-9-]{0,12}",
+            params in "[a-z]=[0-9]{0,12}(,[a-z]=[0-9]{0,12}){0,3}",
+            salt in "[A-Za-z0-9+/]{0,30}",
+            hash in "[A-Za-z0-9+/]{0,50}",
+        ) {
+            let raw = format!("${alg}$v=19${params}${salt}${hash}");
+            if let Ok(parsed) = PasswordHash::from_phc(raw.clone()) {
+                prop_assert_eq!(parsed.as_str(), raw.as_str());
+            }
+        }
+    }
+
+    proptest! {
+        // Hashing is slow (~10–40 ms a case); a handful of cases suffices.
+        #![proptest_config(ProptestConfig::with_cases(4))]
+
+        #[test]
+        fn any_password_round_trips(password in "\\PC{0,40}", other in "\\PC{0,40}") {
+            let hasher = hasher();
+            let hash = hasher.hash(&password).unwrap();
+            prop_assert!(hasher.verify(&hash, &password));
+            prop_assert_eq!(hasher.verify(&hash, &other), password == other);
+        }
+    }
+}

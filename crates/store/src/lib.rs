@@ -1,0 +1,59 @@
+//! diesel persistence for tenantry, on SQLite or PostgreSQL.
+//!
+//! - [`DatabaseUrl`] picks the backend from the URL scheme (`sqlite://…`, `postgres://…`);
+//! - [`Database::connect`] applies the embedded migrations ([`migrations`]) on a
+//!   connection of its own, then opens a pool of [`DbConnection`]s;
+//! - [`TenantStore`] implements the tenant crate's `TenantRepository` and `AuditSink`
+//!   over one borrowed connection, inside the caller's transaction;
+//! - operator accounts: [`create_operator`], [`find_operator`], [`count_operators`],
+//!   [`set_operator_password`];
+//! - errors are [`StoreError`], which converts into the tenant crate's
+//!   `RepositoryError`; uniqueness violations name the field that clashed.
+//!
+//! Both backends share one schema ([`schema`]) written with the column types
+//! diesel's `MultiConnection` supports on both: JSON is stored as text, timestamps as
+//! `TIMESTAMP` holding UTC.
+//!
+//! ```no_run
+//! use diesel::Connection;
+//! use tenantry_store::{Database, DatabaseUrl, PoolOptions, StoreError, TenantStore};
+//! use tenantry_tenant::{TenantName, TenantRepository};
+//!
+//! let url = DatabaseUrl::parse("sqlite://data/tenantry.db")?;
+//! let database = Database::connect(&url, PoolOptions::default())?;
+//! let mut conn = database.conn()?;
+//! let _found = conn.transaction::<_, StoreError, _>(|conn| {
+//!     let name = TenantName::parse("talent1").expect("a valid name");
+//!     Ok(TenantStore::new(conn).find_by_name(&name)?)
+//! })?;
+//! # Ok::<(), StoreError>(())
+//! ```
+
+pub mod audit;
+mod connection;
+mod error;
+pub mod manager;
+pub mod migrations;
+mod operators;
+mod pool;
+pub mod schema;
+mod sql;
+mod tenants;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod time;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+pub use audit::{AuditQuery, AuditRecord, list_audit_events};
+pub use connection::{AsDbConnection, DbConnection, MultiBackend};
+pub use error::{StoreError, map_diesel_error};
+pub use migrations::{revert_all, run_pending};
+pub use operators::{
+    OperatorRecord, count_operators, create_operator, find_operator, set_operator_password,
+};
+pub use pool::{Database, PoolOptions, PoolState, PooledConnection};
+pub use tenants::TenantStore;
+pub use url::{Backend, DatabaseUrl};

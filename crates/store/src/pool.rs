@@ -1,0 +1,122 @@
+//! The connection pool: a migrated database, shared by every request.
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::RunQueryDsl;
+
+use crate::connection::AsDbConnection;
+use crate::manager::ConnectionManager;
+use crate::{Backend, DatabaseUrl, DbConnection, StoreError, migrations};
+
+/// A connection borrowed from a [`Database`]; it goes back to the pool when dropped.
+/// Dereferences to [`crate::DbConnection`].
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+impl AsDbConnection for PooledConnection {
+    fn db_connection(&mut self) -> &mut DbConnection {
+        self
+    }
+}
+
+/// How the pool behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// The most connections open at once.
+    pub max_size: u32,
+    /// How long [`Database::conn`] waits for a connection before answering
+    /// [`StoreError::Unavailable`]. Short, so that requests and readiness checks fail fast
+    /// when the database is down (r2d2's own default is 30 s).
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    /// 10 connections, 3 s timeout.
+    fn default() -> Self {
+        Self {
+            max_size: 10,
+            connection_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// How many connections the pool holds, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open, idle or in use.
+    pub connections: u32,
+    /// Connections open and not in use.
+    pub idle_connections: u32,
+}
+
+/// A migrated database behind a connection pool. Cloning is cheap and shares the pool.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<ConnectionManager>,
+    backend: Backend,
+    url: DatabaseUrl,
+}
+
+impl Database {
+    /// Applies pending migrations on a connection of its own, then builds the pool.
+    ///
+    /// Fails with [`StoreError::Unavailable`] when the database cannot be reached (the
+    /// real cause in the text), [`StoreError::Migration`] when a migration fails.
+    pub fn connect(url: &DatabaseUrl, options: PoolOptions) -> Result<Database, StoreError> {
+        let applied = migrations::run_pending(url)?;
+        for name in &applied {
+            log::info!("applied migration {name} to {}", url.redacted());
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.connection_timeout)
+            .build(ConnectionManager::new(url.clone()))?;
+        Ok(Database {
+            pool,
+            backend: url.backend(),
+            url: url.clone(),
+        })
+    }
+
+    /// A connection from the pool; [`StoreError::Unavailable`] when none can be had within
+    /// the pool's timeout.
+    pub fn conn(&self) -> Result<PooledConnection, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `SELECT 1` on a pooled connection: does the database answer?
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    }
+
+    /// The backend the database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database's URL (its `Display` is redacted).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// How many connections are open and idle now.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle_connections: state.idle_connections,
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &self.url)
+            .field("state", &self.pool_state())
+            .finish()
+    }
+}

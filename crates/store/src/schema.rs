@@ -1,0 +1,93 @@
+//! The tables, written by hand with the column types both backends share (`BigInt`,
+//! `Text`, `Bool`, `Timestamp`). `diesel print-schema` would disagree between backends
+//! (`Integer` on SQLite, `Int8` on PostgreSQL). JSON columns are `Text`; timestamps hold
+//! UTC.
+
+diesel::table! {
+    /// Tenants: identity, lifecycle and descriptive fields; JSON in `modules`,
+    /// `org_filter`, `metadata` and `settings`.
+    tenants (id) {
+        id -> BigInt,
+        name -> Text,
+        display_name -> Text,
+        status -> Text,
+        service_id -> Nullable<Text>,
+        partner_id -> Nullable<Text>,
+        plan_id -> Nullable<Text>,
+        modules -> Text,
+        theme_name -> Nullable<Text>,
+        org_filter -> Text,
+        admin_email -> Nullable<Text>,
+        metadata -> Text,
+        settings -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Host names, each owned by one tenant; at most one primary per tenant.
+    domains (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        host -> Text,
+        is_primary -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Platform operators and their argon2id password hashes (PHC strings).
+    operators (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// API tokens by SHA-256 digest (hex); the token itself is never stored.
+    api_tokens (id) {
+        id -> BigInt,
+        digest -> Text,
+        label -> Nullable<Text>,
+        scope -> Text,
+        tenant_id -> Nullable<BigInt>,
+        operator_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The append-only audit log; `tenant_id` is not a foreign key.
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        tenant_id -> Nullable<BigInt>,
+        tenant_name -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        source -> Nullable<Text>,
+        outcome -> Text,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(domains -> tenants (tenant_id));
+diesel::joinable!(api_tokens -> tenants (tenant_id));
+diesel::joinable!(api_tokens -> operators (operator_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    domains,
+    operators,
+    api_tokens,
+    audit_events
+);

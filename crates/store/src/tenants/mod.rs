@@ -1,0 +1,37 @@
+//! Tenants on SQLite or PostgreSQL: [`TenantStore`] implements the tenant crate's
+//! [`TenantRepository`](tenantry_tenant::TenantRepository) and
+//! [`AuditSink`](tenantry_tenant::AuditSink) over one borrowed connection.
+//!
+//! The caller owns the transaction: a sequence of calls runs in whatever transaction the
+//! caller opened on the connection. A method that writes several rows (`insert`, `save`)
+//! wraps them in a nested transaction of its own, which is a savepoint inside the
+//! caller's, so a refused write leaves the caller's transaction usable.
+
+mod domains;
+mod repository;
+mod rows;
+mod search;
+
+pub(crate) use rows::{from_json, to_json};
+
+use crate::{AsDbConnection, DbConnection};
+
+/// The tenant repository and audit sink over one connection.
+pub struct TenantStore<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl<'c> TenantStore<'c> {
+    /// A store working on `conn` (inside whatever transaction it has open): a
+    /// [`DbConnection`] or a [`PooledConnection`](crate::PooledConnection).
+    pub fn new(conn: &'c mut impl AsDbConnection) -> Self {
+        Self {
+            conn: conn.db_connection(),
+        }
+    }
+
+    /// The connection, for queries beyond the repository's.
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}

@@ -1,0 +1,173 @@
+//! [`TenantRepository`] for [`TenantStore`].
+
+use diesel::prelude::*;
+use tenantry_tenant::{
+    DomainName, NewTenant, Page, RepositoryError, ServiceId, Status, Tenant, TenantId, TenantName,
+    TenantQuery, TenantRepository,
+};
+
+use crate::connection::MultiBackend;
+use crate::schema::{domains, tenants};
+use crate::sql::count;
+use crate::tenants::rows::{TenantRow, TenantValues};
+use crate::tenants::{TenantStore, domains as tenant_domains, search};
+use crate::time::to_db;
+use crate::{DbConnection, StoreError};
+
+impl TenantRepository for TenantStore<'_> {
+    fn insert(&mut self, tenant: &NewTenant) -> Result<Tenant, RepositoryError> {
+        Ok(insert(self.conn, tenant)?)
+    }
+
+    fn get(&mut self, id: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+        let query = tenants::table.filter(tenants::id.eq(id.0)).into_boxed();
+        Ok(first(self.conn, query)?)
+    }
+
+    fn find_by_name(&mut self, name: &TenantName) -> Result<Option<Tenant>, RepositoryError> {
+        let query = tenants::table
+            .filter(tenants::name.eq(name.as_str().to_owned()))
+            .into_boxed();
+        Ok(first(self.conn, query)?)
+    }
+
+    fn find_by_service_id(&mut self, id: &ServiceId) -> Result<Option<Tenant>, RepositoryError> {
+        let query = tenants::table
+            .filter(tenants::service_id.eq(id.as_str().to_owned()))
+            .into_boxed();
+        Ok(first(self.conn, query)?)
+    }
+
+    fn find_by_host(&mut self, host: &DomainName) -> Result<Option<Tenant>, RepositoryError> {
+        let owner = domains::table
+            .select(domains::tenant_id)
+            .filter(domains::host.eq(host.as_str().to_owned()));
+        let query = tenants::table
+            .filter(tenants::id.eq_any(owner))
+            .into_boxed();
+        Ok(first(self.conn, query)?)
+    }
+
+    fn list(&mut self, query: &TenantQuery) -> Result<Page<Tenant>, RepositoryError> {
+        Ok(list(self.conn, query)?)
+    }
+
+    fn save(&mut self, tenant: &Tenant) -> Result<Tenant, RepositoryError> {
+        Ok(save(self.conn, tenant)?)
+    }
+
+    fn delete(&mut self, id: TenantId) -> Result<bool, RepositoryError> {
+        // Domains and registration tokens go with the row (ON DELETE CASCADE).
+        let deleted = diesel::delete(tenants::table.filter(tenants::id.eq(id.0)))
+            .execute(self.conn)
+            .map_err(StoreError::from)?;
+        Ok(deleted > 0)
+    }
+
+    fn count_live(&mut self) -> Result<u64, RepositoryError> {
+        let live: i64 = tenants::table
+            .filter(tenants::status.ne(Status::Deleted.as_str()))
+            .count()
+            .get_result(self.conn)
+            .map_err(StoreError::from)?;
+        Ok(count(live)?)
+    }
+}
+
+/// Writes the tenant row, reads its id back by its unique name (`RETURNING` does not
+/// work on the multi-backend connection), writes its domains and returns it as stored.
+fn insert(conn: &mut DbConnection, tenant: &NewTenant) -> Result<Tenant, StoreError> {
+    conn.transaction(|conn| {
+        let values = TenantValues::of_new(tenant)?;
+        diesel::insert_into(tenants::table)
+            .values((&values, tenants::version.eq(1_i64)))
+            .execute(conn)?;
+        let id: i64 = tenants::table
+            .filter(tenants::name.eq(tenant.name.as_str()))
+            .select(tenants::id)
+            .first(conn)?;
+        let domains: Vec<_> = tenant.domains.iter().collect();
+        tenant_domains::insert(conn, id, &domains, to_db(tenant.created_at))?;
+        stored(conn, id)
+    })
+}
+
+/// Writes every field if the stored version is still `tenant.version`, then makes the
+/// stored domains equal `tenant.domains` (new ones stamped with `tenant.updated_at`).
+fn save(conn: &mut DbConnection, tenant: &Tenant) -> Result<Tenant, StoreError> {
+    conn.transaction(|conn| {
+        let id = tenant.id.0;
+        let values = TenantValues::of_tenant(tenant)?;
+        let updated = diesel::update(
+            tenants::table
+                .filter(tenants::id.eq(id))
+                .filter(tenants::version.eq(tenant.version)),
+        )
+        .set((&values, tenants::version.eq(tenants::version + 1)))
+        .execute(conn)?;
+        if updated == 0 {
+            let current: Option<i64> = tenants::table
+                .filter(tenants::id.eq(id))
+                .select(tenants::version)
+                .first(conn)
+                .optional()?;
+            return Err(match current {
+                Some(current) => StoreError::StaleVersion { current },
+                None => StoreError::NotFound,
+            });
+        }
+        tenant_domains::sync(conn, id, &tenant.domains, to_db(tenant.updated_at))?;
+        stored(conn, id)
+    })
+}
+
+/// The tenants `query` selects, ordered by id, one page of them, with the total; the
+/// page's domains come in one query.
+fn list(conn: &mut DbConnection, query: &TenantQuery) -> Result<Page<Tenant>, StoreError> {
+    let total: i64 = search::matching(query).count().get_result(conn)?;
+    let per_page = i64::from(query.per_page.max(1));
+    let offset = i64::from(query.page.max(1) - 1).saturating_mul(per_page);
+    let rows: Vec<TenantRow> = search::matching(query)
+        .select(TenantRow::as_select())
+        .order(tenants::id)
+        .limit(per_page)
+        .offset(offset)
+        .load(conn)?;
+    Ok(Page {
+        items: with_domains(conn, rows)?,
+        total: count(total)?,
+    })
+}
+
+/// The tenant with this id, which must exist.
+fn stored(conn: &mut DbConnection, id: i64) -> Result<Tenant, StoreError> {
+    let query = tenants::table.filter(tenants::id.eq(id)).into_boxed();
+    first(conn, query)?.ok_or(StoreError::NotFound)
+}
+
+/// The first tenant `query` selects, with its domains.
+fn first(
+    conn: &mut DbConnection,
+    query: tenants::BoxedQuery<'static, MultiBackend>,
+) -> Result<Option<Tenant>, StoreError> {
+    let row: Option<TenantRow> = query
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) => Ok(with_domains(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Tenants from their rows, in the same order, with their domains loaded in one query.
+fn with_domains(conn: &mut DbConnection, rows: Vec<TenantRow>) -> Result<Vec<Tenant>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut domains = tenant_domains::load(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let own = domains.remove(&row.id).unwrap_or_default();
+            row.into_tenant(own)
+        })
+        .collect()
+}

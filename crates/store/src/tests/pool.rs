@@ -1,0 +1,170 @@
+//! The pool: connections are configured, reachable, bounded, and fail fast.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::{on_both_backends, open};
+use crate::schema::domains;
+use crate::testing::TestDatabase;
+use crate::{Backend, Database, DatabaseUrl, PoolOptions, StoreError};
+
+on_both_backends!(
+    a_database_answers_and_reports_its_state,
+    an_exhausted_pool_answers_unavailable_within_its_timeout,
+    foreign_keys_are_enforced,
+);
+
+fn a_database_answers_and_reports_its_state(test: &TestDatabase) {
+    let database = open(test);
+    database.ping().unwrap();
+    assert_eq!(database.backend(), test.backend());
+    assert_eq!(database.conn().unwrap().backend(), test.backend());
+    let held = database.conn().unwrap();
+    let state = database.pool_state();
+    assert!(state.connections >= 1, "{state:?}");
+    assert!(
+        state.idle_connections < state.connections,
+        "one is in use: {state:?}"
+    );
+    drop(held);
+    assert!(!format!("{database:?}").is_empty());
+}
+
+fn an_exhausted_pool_answers_unavailable_within_its_timeout(test: &TestDatabase) {
+    let options = PoolOptions {
+        max_size: 1,
+        connection_timeout: Duration::from_millis(300),
+    };
+    let database = Database::connect(&test.url(), options).unwrap();
+    let held = database.conn().unwrap();
+    let started = Instant::now();
+    let error = database.conn().err().unwrap();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(held);
+    database.ping().unwrap();
+}
+
+fn foreign_keys_are_enforced(test: &TestDatabase) {
+    let database = open(test);
+    let mut conn = database.conn().unwrap();
+    let orphan = diesel::insert_into(domains::table)
+        .values((
+            domains::tenant_id.eq(999_i64),
+            domains::host.eq("orphan.example.com"),
+            domains::is_primary.eq(true),
+            domains::created_at.eq(super::at(0).naive_utc()),
+        ))
+        .execute(&mut *conn)
+        .map_err(StoreError::from);
+    assert_eq!(orphan, Err(StoreError::NotFound), "a foreign-key violation");
+}
+
+#[derive(QueryableByName)]
+struct Pragma {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+/// A pragma's value; `column` is the name of the column the pragma answers in.
+fn pragma(conn: &mut crate::DbConnection, name: &str, column: &str) -> String {
+    let sql = format!("SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}");
+    let rows: Vec<Pragma> = diesel::sql_query(sql).load(conn).unwrap();
+    rows.into_iter().next().unwrap().value
+}
+
+#[test]
+fn sqlite_connections_get_the_pragmas() {
+    let test = TestDatabase::sqlite();
+    let options = PoolOptions {
+        max_size: 2,
+        ..PoolOptions::default()
+    };
+    let database = Database::connect(&test.url(), options).unwrap();
+    let mut first = database.conn().unwrap();
+    let mut second = database.conn().unwrap();
+    for conn in [&mut first, &mut second] {
+        assert_eq!(pragma(conn, "foreign_keys", "foreign_keys"), "1");
+        assert_eq!(pragma(conn, "journal_mode", "journal_mode"), "wal");
+        assert_eq!(pragma(conn, "busy_timeout", "timeout"), "5000");
+        assert_eq!(pragma(conn, "synchronous", "synchronous"), "1", "NORMAL");
+    }
+}
+
+#[test]
+fn sqlite_creates_missing_parent_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/deeper/tenantry.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let database = Database::connect(&url, PoolOptions::default()).unwrap();
+    database.ping().unwrap();
+    assert_eq!(database.backend(), Backend::Sqlite);
+    assert!(path.exists());
+}
+
+#[test]
+fn an_unusable_sqlite_location_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let url = DatabaseUrl::sqlite(file.join("tenantry.db"));
+    let error = Database::connect(&url, PoolOptions::default()).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Unavailable(message) if message.contains("a-file")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_closed_postgres_port_fails_fast_without_showing_the_password() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = DatabaseUrl::parse(&format!(
+        "postgres://tenantry:s3cret@127.0.0.1:{port}/tenantry"
+    ))
+    .unwrap();
+    let started = Instant::now();
+    let error = Database::connect(&url, PoolOptions::default()).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    match &error {
+        StoreError::Unavailable(message) => {
+            assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+            assert!(!message.contains("s3cret"), "{message}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(!error.to_string().contains("s3cret"));
+}
+
+#[test]
+fn invalid_urls_are_refused_before_connecting() {
+    for text in [
+        "mysql://db/x",
+        "sqlite::memory:",
+        "postgres:nohost",
+        "data.db",
+    ] {
+        let error = DatabaseUrl::parse(text).unwrap_err();
+        assert!(
+            matches!(error, StoreError::InvalidUrl(_)),
+            "{text}: {error:?}"
+        );
+        assert!(
+            error.to_string().starts_with("invalid database URL"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! Audit events: who did what to which tenant, when, from where, and how it ended.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::{Tenant, TenantId};
+
+/// Who performed an action.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// A platform operator, by name.
+    Operator(String),
+    /// An API token, by id.
+    Token(i64),
+    /// tenantry itself (start-up, workers, the command line).
+    System,
+    /// An unauthenticated caller (e.g. a failed login).
+    Anonymous,
+}
+
+impl fmt::Display for Actor {
+    /// The stored form: `operator:<name>`, `token:<id>`, `system`, `anonymous`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Operator(name) => write!(f, "operator:{name}"),
+            Actor::Token(id) => write!(f, "token:{id}"),
+            Actor::System => f.write_str("system"),
+            Actor::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// An actor's stored form could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown actor {0:?}")]
+pub struct UnknownActor(pub String);
+
+impl FromStr for Actor {
+    type Err = UnknownActor;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once(':') {
+            Some(("operator", name)) if !name.is_empty() => Ok(Actor::Operator(name.to_owned())),
+            Some(("token", id)) => id
+                .parse()
+                .map(Actor::Token)
+                .map_err(|_| UnknownActor(text.to_owned())),
+            None if text == "system" => Ok(Actor::System),
+            None if text == "anonymous" => Ok(Actor::Anonymous),
+            _ => Err(UnknownActor(text.to_owned())),
+        }
+    }
+}
+
+/// What was done. The stored form is a dotted name such as `tenant.create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// A tenant was created.
+    TenantCreate,
+    /// A tenant's fields or settings changed.
+    TenantUpdate,
+    /// A tenant was suspended.
+    TenantSuspend,
+    /// A suspended tenant was made active again.
+    TenantUnsuspend,
+    /// A tenant was cancelled (domains released, data kept).
+    TenantCancel,
+    /// A tenant was soft-deleted.
+    TenantDelete,
+    /// A soft-deleted tenant was restored.
+    TenantRestore,
+    /// A tenant was removed for good.
+    TenantPurge,
+    /// A domain was attached to a tenant.
+    DomainAdd,
+    /// A domain was detached from a tenant.
+    DomainRemove,
+    /// A tenant's primary domain changed.
+    DomainSetPrimary,
+    /// An operator account was created.
+    OperatorCreate,
+}
+
+impl Action {
+    /// Every action, for parsing and documentation.
+    pub const ALL: [Action; 12] = [
+        Action::TenantCreate,
+        Action::TenantUpdate,
+        Action::TenantSuspend,
+        Action::TenantUnsuspend,
+        Action::TenantCancel,
+        Action::TenantDelete,
+        Action::TenantRestore,
+        Action::TenantPurge,
+        Action::DomainAdd,
+        Action::DomainRemove,
+        Action::DomainSetPrimary,
+        Action::OperatorCreate,
+    ];
+
+    /// The stored, dotted name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::TenantCreate => "tenant.create",
+            Action::TenantUpdate => "tenant.update",
+            Action::TenantSuspend => "tenant.suspend",
+            Action::TenantUnsuspend => "tenant.unsuspend",
+            Action::TenantCancel => "tenant.cancel",
+            Action::TenantDelete => "tenant.delete",
+            Action::TenantRestore => "tenant.restore",
+            Action::TenantPurge => "tenant.purge",
+            Action::DomainAdd => "domain.add",
+            Action::DomainRemove => "domain.remove",
+            Action::DomainSetPrimary => "domain.set_primary",
+            Action::OperatorCreate => "operator.create",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = UnknownActor;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .into_iter()
+            .find(|action| action.as_str() == text)
+            .ok_or_else(|| UnknownActor(text.to_owned()))
+    }
+}
+
+/// How an action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The change was made.
+    Success,
+    /// The change was refused or failed; nothing changed.
+    Failure,
+}
+
+impl Outcome {
+    /// `success` or `failure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// Who is acting, on whose request, and when: the part of every audit event that comes
+/// from the caller rather than from the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestContext {
+    /// The authenticated caller.
+    pub actor: Actor,
+    /// The request id (`X-Request-Id`), when the action came over HTTP.
+    pub request_id: Option<String>,
+    /// The caller's network address, when known.
+    pub source: Option<String>,
+    /// The time the action happens at.
+    pub now: DateTime<Utc>,
+}
+
+impl RequestContext {
+    /// A context for tenantry's own actions (start-up, command line).
+    pub fn system(now: DateTime<Utc>) -> Self {
+        Self {
+            actor: Actor::System,
+            request_id: None,
+            source: None,
+            now,
+        }
+    }
+}
+
+/// One append-only record of an action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: Actor,
+    /// What was done.
+    pub action: Action,
+    /// The tenant acted on, if any. Not a foreign key: events outlive their tenant.
+    pub tenant_id: Option<TenantId>,
+    /// The tenant's name at the time, so events stay findable after deletion.
+    pub tenant_name: Option<String>,
+    /// The request that caused it.
+    pub request_id: Option<String>,
+    /// The caller's address.
+    pub source: Option<String>,
+    /// Success or failure.
+    pub outcome: Outcome,
+    /// What changed (before/after of changed fields) or why it failed. Never secrets.
+    pub details: Value,
+}
+
+impl AuditEvent {
+    /// A successful action on `tenant`.
+    pub fn success(
+        context: &RequestContext,
+        action: Action,
+        tenant: &Tenant,
+        details: Value,
+    ) -> Self {
+        Self::new(
+            context,
+            action,
+            Some((tenant.id, tenant.name.to_string())),
+            Outcome::Success,
+            details,
+        )
+    }
+
+    /// A refused or failed action. `tenant` is the target when it is known.
+    pub fn failure(
+        context: &RequestContext,
+        action: Action,
+        tenant: Option<(TenantId, String)>,
+        reason: &str,
+    ) -> Self {
+        let details = serde_json::json!({ "error": reason });
+        Self::new(context, action, tenant, Outcome::Failure, details)
+    }
+
+    /// An event about something other than a tenant (e.g. an operator account).
+    pub fn untargeted(context: &RequestContext, action: Action, details: Value) -> Self {
+        Self::new(context, action, None, Outcome::Success, details)
+    }
+
+    fn new(
+        context: &RequestContext,
+        action: Action,
+        tenant: Option<(TenantId, String)>,
+        outcome: Outcome,
+        details: Value,
+    ) -> Self {
+        let (tenant_id, tenant_name) = match tenant {
+            Some((id, name)) => (Some(id), Some(name)),
+            None => (None, None),
+        };
+        Self {
+            at: context.now,
+            actor: context.actor.clone(),
+            action,
+            tenant_id,
+            tenant_name,
+            request_id: context.request_id.clone(),
+            source: context.source.clone(),
+            outcome,
+            details,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_round_trip_through_their_stored_form() {
+        for actor in [
+            Actor::Operator("admin".into()),
+            Actor::Token(7),
+            Actor::System,
+            Actor::Anonymous,
+        ] {
+            assert_eq!(actor.to_string().parse::<Actor>(), Ok(actor));
+        }
+        assert!("token:x".parse::<Actor>().is_err());
+        assert!("operator:".parse::<Actor>().is_err());
+    }
+
+    #[test]
+    fn actions_round_trip_through_their_stored_form() {
+        for action in Action::ALL {
+            assert_eq!(action.as_str().parse::<Action>(), Ok(action));
+        }
+        assert!("tenant.explode".parse::<Action>().is_err());
+    }
+}

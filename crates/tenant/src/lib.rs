@@ -1,0 +1,48 @@
+//! Tenant rules for tenantry.
+//!
+//! This crate knows what a tenant is and what may be done to one, and nothing about
+//! databases or HTTP: parsed value types ([`TenantName`], [`DomainName`], [`ServiceId`],
+//! [`Status`], [`Settings`]), the Open edX URL and configuration generator ([`urls`]),
+//! the ports tenant operations need ([`ports`]) with in-memory implementations
+//! ([`memory`]), and the operations themselves ([`operations`]).
+//!
+//! Another service can depend on this crate alone to validate names or to generate a
+//! tenant's URLs:
+//!
+//! ```
+//! use tenantry_tenant::{DomainName, TenantName};
+//! use tenantry_tenant::urls::{Mfe, SiteUrls, UrlConfig, UrlProfile};
+//!
+//! let config = UrlConfig::new(UrlProfile::Dev, DomainName::parse("local.openedx.io")?);
+//! let site = SiteUrls::new(&TenantName::parse("talent1")?, &config);
+//! assert_eq!(site.lms_url(), "http://talent1.local.openedx.io:8000");
+//! assert_eq!(site.mfe_url(Mfe::Authn), "http://talent1.apps.local.openedx.io:1999/authn");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod audit;
+pub mod domain;
+pub mod error;
+pub mod memory;
+pub mod model;
+pub mod name;
+pub mod operations;
+pub mod ports;
+pub mod service_id;
+pub mod settings;
+pub mod status;
+pub mod urls;
+pub mod validation;
+
+pub use audit::{Action, Actor, AuditEvent, Outcome, RequestContext};
+pub use domain::{DomainError, DomainName};
+pub use error::TenantError;
+pub use model::{Domain, NewTenant, Tenant, TenantId, TenantKey};
+pub use name::{NameError, TenantName};
+pub use ports::{
+    AuditSink, Clock, Page, RepositoryError, SystemClock, TenantQuery, TenantRepository,
+};
+pub use service_id::{ServiceId, ServiceIdError};
+pub use settings::{MfaMethod, PasswordPolicy, Settings, SettingsPatch};
+pub use status::{Status, TransitionError};
+pub use validation::{FieldError, FieldPath, PathSegment};

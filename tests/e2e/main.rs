@@ -1,0 +1,6 @@
+//! End-to-end tests: the real app over HTTP, each test on its own database, on SQLite and
+//! on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod operations;
+mod startup;

@@ -1,0 +1,148 @@
+//! Test harness: a real tenantry server on a free port over its own database.
+//!
+//! Each test spawns its own [`TestApp`] on a fresh database ([`TestDatabase`]); nothing is
+//! shared between tests. [`on_both_backends!`] runs one async test body on SQLite and on
+//! PostgreSQL (the latter is skipped, saying so, when `TENANTRY_TEST_POSTGRES_URL` is unset).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test harness: a failure is a test failure"
+)]
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use serde_json::Value;
+use tenantry::settings::Settings;
+pub use tenantry_store::testing::TestDatabase;
+
+/// The first operator's password in every test app.
+pub const ADMIN_PASSWORD: &str = "test-admin-password-1";
+
+/// A running server and the database under it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// The database the server uses; dropped (deleted) with the app.
+    pub database: TestDatabase,
+    /// An HTTP client.
+    pub client: awc::Client,
+    handle: ServerHandle,
+}
+
+/// A response read whole: status, headers, and the body as JSON (`Value::Null` if empty
+/// or not JSON) and as text.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// Starts a server over `database` with test settings.
+    pub async fn spawn(database: TestDatabase) -> TestApp {
+        Self::spawn_with(database, |_| {}).await
+    }
+
+    /// Starts a server over `database` after `customise` has adjusted the settings.
+    pub async fn spawn_with(
+        database: TestDatabase,
+        customise: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let mut settings = Settings::new(database.url(), "127.0.0.1:0".parse().unwrap());
+        settings.http.workers = Some(2);
+        settings.first_operator.password = Some(ADMIN_PASSWORD.into());
+        customise(&mut settings);
+        let application = tenantry::startup::build(settings)
+            .await
+            .expect("the app starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let handle = application.handle();
+        actix_web::rt::spawn(application.run_until_stopped());
+        TestApp {
+            address,
+            database,
+            client: awc::Client::default(),
+            handle,
+        }
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a prepared request and reads the whole reply.
+    pub async fn send(&self, request: awc::ClientRequest) -> Reply {
+        let mut response = request.send().await.expect("the server answers");
+        read(&mut response).await
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+
+    /// Stops the server and hands back its database, to start another server over it.
+    pub async fn stop_and_keep_database(self) -> TestDatabase {
+        self.handle.stop(true).await;
+        self.database
+    }
+
+    /// The server handle, to stop it from a test.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+}
+
+async fn read<S>(response: &mut awc::ClientResponse<S>) -> Reply
+where
+    S: futures_core::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let body = response
+        .body()
+        .limit(16 * 1024 * 1024)
+        .await
+        .expect("a readable body");
+    let text = String::from_utf8_lossy(&body).into_owned();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+/// Runs each named `async fn(TestDatabase)` as two tests, `<name>::sqlite` and
+/// `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::TestDatabase::sqlite()).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(database) = $crate::TestDatabase::postgres() {
+                    super::$name(database).await;
+                }
+            }
+        }
+    )*};
+}
