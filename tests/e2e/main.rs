@@ -2,5 +2,8 @@
 //! on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
+mod admin_access;
+mod admin_records;
+mod admin_tenants;
 mod operations;
 mod startup;

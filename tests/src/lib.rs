@@ -10,8 +10,8 @@
 )]
 
 use actix_web::dev::ServerHandle;
-use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
 use serde_json::Value;
 use tenantry::settings::Settings;
 pub use tenantry_store::testing::TestDatabase;
@@ -89,6 +89,47 @@ impl TestApp {
     /// `GET path`.
     pub async fn get(&self, path: &str) -> Reply {
         self.send(self.client.get(self.url(path))).await
+    }
+
+    /// A request with the first operator's Basic credentials.
+    pub fn operator(&self, method: Method, path: &str) -> awc::ClientRequest {
+        self.client
+            .request(method, self.url(path))
+            .basic_auth("admin", ADMIN_PASSWORD)
+    }
+
+    /// A request with `Authorization: Bearer <token>`.
+    pub fn bearer(&self, method: Method, path: &str, token: &str) -> awc::ClientRequest {
+        self.client
+            .request(method, self.url(path))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+    }
+
+    /// Sends `request` with a JSON body and reads the whole reply.
+    pub async fn send_json(&self, request: awc::ClientRequest, body: &Value) -> Reply {
+        let mut response = request.send_json(body).await.expect("the server answers");
+        read(&mut response).await
+    }
+
+    /// Creates a tenant as the operator; panics unless it answers 201.
+    pub async fn create_tenant(&self, body: Value) -> Value {
+        let reply = self
+            .send_json(self.operator(Method::POST, "/api/v1/admin/tenants/"), &body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json
+    }
+
+    /// Issues an operator API token; returns its secret.
+    pub async fn admin_token(&self) -> String {
+        let reply = self
+            .send_json(
+                self.operator(Method::POST, "/api/v1/admin/tokens"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json["token"].as_str().unwrap().to_owned()
     }
 
     /// Stops the server gracefully and waits until it has.

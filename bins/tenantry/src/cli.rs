@@ -97,6 +97,11 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "TENANTRY_URL_PROFILE", default_value = "dev",
           value_parser = parse_profile)]
     pub url_profile: UrlProfile,
+    /// Key that signs the JWTs of `/oauth/token`, at least 32 characters. When unset, one
+    /// is generated once and kept in the database, shared by every node using it.
+    #[arg(long, global = true, env = "TENANTRY_JWT_SECRET", hide_env_values = true,
+          value_parser = parse_jwt_secret)]
+    pub jwt_secret: Option<String>,
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, global = true, env = "TENANTRY_WORKERS")]
     pub workers: Option<usize>,
@@ -104,6 +109,16 @@ pub struct SettingsArgs {
 
 fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
     DatabaseUrl::parse(text).map_err(|error| error.to_string())
+}
+
+fn parse_jwt_secret(text: &str) -> Result<String, String> {
+    if text.len() < tenantry_http::MIN_SECRET_LEN {
+        return Err(format!(
+            "must be at least {} bytes long",
+            tenantry_http::MIN_SECRET_LEN
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 fn parse_domain(text: &str) -> Result<DomainName, String> {

@@ -1,7 +1,6 @@
 //! Operator accounts: the first one at start-up, and `tenantry admin create`.
 
 use anyhow::{Context, bail};
-use diesel::Connection;
 use serde_json::json;
 use tenantry_registration::{Argon2idHasher, Password, PasswordHasher, Username};
 use tenantry_store::{Database, StoreError, TenantStore};
@@ -32,7 +31,7 @@ pub fn create_operator(
         .hash(password.expose())
         .context("could not hash the password")?;
     let mut conn = database.conn()?;
-    let created = conn.transaction::<_, StoreError, _>(|conn| {
+    let created = conn.write_transaction::<_, StoreError, _>(|conn| {
         tenantry_store::create_operator(conn, username.as_str(), hash.as_str(), context.now)?;
         let details = json!({ "username": username.as_str() });
         let event = AuditEvent::untargeted(context, Action::OperatorCreate, details);

@@ -20,6 +20,18 @@ pub struct Settings {
     pub first_operator: FirstOperator,
     /// How tenant URLs are generated.
     pub urls: UrlConfig,
+    /// The configured JWT signing key; `None` uses the one kept in the database.
+    pub jwt_secret: Option<Secret>,
+}
+
+/// A secret setting: its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// The operator created when the database has none.
@@ -51,6 +63,7 @@ impl Settings {
                 password: None,
             },
             urls: UrlConfig::default(),
+            jwt_secret: None,
         }
     }
 }
@@ -67,6 +80,7 @@ impl From<SettingsArgs> for Settings {
                 password: args.admin_password,
             },
             urls: UrlConfig::new(args.url_profile, args.base_domain),
+            jwt_secret: args.jwt_secret.map(Secret),
         }
     }
 }

@@ -1,33 +1,113 @@
-//! Wiring: connect the store (migrating it), make sure an operator exists, build the app.
+//! Wiring: connect the store (migrating it), make sure an operator exists, settle the JWT
+//! signing key, build the app.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::rt::task::spawn_blocking;
 use anyhow::Context;
-use tenantry_http::{Application, Backend};
-use tenantry_store::{Database, PoolOptions};
+use tenantry_http::{ApiConfig, Application, Backend, PoolUsage, Session};
+use tenantry_registration::{AccessRepository, SecretToken};
+use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
 use tenantry_tenant::{Clock, RepositoryError, RequestContext, SystemClock};
 
 use crate::operators::ensure_first_operator;
 use crate::settings::Settings;
 
+/// How long a JWT from `/oauth/token` is valid.
+pub const JWT_LIFETIME: Duration = Duration::from_secs(3600);
+/// How long a verified Basic credential pair is remembered.
+pub const PASSWORD_CACHE_TTL: Duration = Duration::from_secs(300);
+/// The longest a node serves a host resolution after another node changed it.
+pub const RESOLVE_STALENESS: Duration = Duration::from_secs(1);
+/// Failed logins one address may make in a burst.
+pub const LOGIN_BURST: u32 = 10;
+
 /// The store as the HTTP layer's [`Backend`].
 #[derive(Debug, Clone)]
 pub struct StoreBackend {
     database: Database,
+    max_connections: u32,
+}
+
+/// Why a transaction ended without committing.
+enum Abort {
+    /// The work asked for a rollback; not an error.
+    Rollback,
+    /// Storage failed.
+    Store(StoreError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(error: diesel::result::Error) -> Self {
+        Abort::Store(error.into())
+    }
 }
 
 impl Backend for StoreBackend {
     fn ping(&self) -> Result<(), RepositoryError> {
         self.database.ping().map_err(Into::into)
     }
+
+    fn transaction(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Session) -> bool,
+    ) -> Result<(), RepositoryError> {
+        let mut conn = self.database.conn()?;
+        let outcome = conn.write_transaction::<_, Abort, _>(|conn| {
+            let mut store = TenantStore::new(conn);
+            if work(&mut store) {
+                Ok(())
+            } else {
+                Err(Abort::Rollback)
+            }
+        });
+        match outcome {
+            Ok(()) | Err(Abort::Rollback) => Ok(()),
+            Err(Abort::Store(error)) => Err(error.into()),
+        }
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Session)) -> Result<(), RepositoryError> {
+        let mut conn = self.database.conn()?;
+        let mut store = TenantStore::new(&mut *conn);
+        work(&mut store);
+        Ok(())
+    }
+
+    fn pool_usage(&self) -> PoolUsage {
+        let state = self.database.pool_state();
+        PoolUsage {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.max_connections,
+        }
+    }
+}
+
+/// The configured JWT key, or the one this deployment keeps in its database (stored by
+/// whichever node asked first).
+fn jwt_secret(settings: &Settings, database: &Database) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.0.as_bytes().to_vec());
+    }
+    let candidate = SecretToken::generate().context("could not generate a JWT key")?;
+    let mut conn = database.conn()?;
+    let key = conn.write_transaction::<_, StoreError, _>(|conn| {
+        TenantStore::new(conn)
+            .signing_key(candidate.expose().as_bytes())
+            .map_err(StoreError::from)
+    })?;
+    Ok(key)
 }
 
 /// Connects to the database (applying migrations), creates the first operator if there is
 /// none, and binds the server. Blocking steps run off the async runtime.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let url = settings.database_url.clone();
-    let database = spawn_blocking(move || Database::connect(&url, PoolOptions::default()))
+    let options = PoolOptions::default();
+    let max_connections = options.max_size;
+    let database = spawn_blocking(move || Database::connect(&url, options))
         .await?
         .with_context(|| {
             format!(
@@ -37,13 +117,27 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         })?;
     let first_operator = settings.first_operator.clone();
     let bootstrap_database = database.clone();
-    spawn_blocking(move || {
+    let bootstrap_settings = settings.clone();
+    let secret = spawn_blocking(move || {
         let context = RequestContext::system(SystemClock.now());
-        ensure_first_operator(&bootstrap_database, &context, &first_operator)
+        ensure_first_operator(&bootstrap_database, &context, &first_operator)?;
+        jwt_secret(&bootstrap_settings, &bootstrap_database)
     })
     .await??;
-    let backend: Arc<dyn Backend> = Arc::new(StoreBackend { database });
-    let application = Application::build(&settings.http, backend)
+    let backend: Arc<dyn Backend> = Arc::new(StoreBackend {
+        database,
+        max_connections,
+    });
+    let config = ApiConfig {
+        urls: settings.urls.clone(),
+        jwt_secret: secret,
+        jwt_lifetime: JWT_LIFETIME,
+        password_cache_ttl: PASSWORD_CACHE_TTL,
+        resolve_staleness: RESOLVE_STALENESS,
+        login_burst: LOGIN_BURST,
+        clock: Arc::new(SystemClock),
+    };
+    let application = Application::build(&settings.http, backend, config)
         .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
     Ok(application)
 }

@@ -8,7 +8,9 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::{ApiError, Backend, health, request_id};
+use crate::body::MAX_BODY_BYTES;
+use crate::state::{ApiConfig, AppState};
+use crate::{ApiError, Backend, admin, health, metrics, request_id};
 
 /// How the HTTP server runs.
 #[derive(Debug, Clone)]
@@ -49,19 +51,33 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Binds `settings.bind` and prepares the server over `backend`.
-    pub fn build(settings: &HttpSettings, backend: Arc<dyn Backend>) -> std::io::Result<Self> {
+    /// Binds `settings.bind` and prepares the server over `backend`, configured by
+    /// `config`.
+    pub fn build(
+        settings: &HttpSettings,
+        backend: Arc<dyn Backend>,
+        config: ApiConfig,
+    ) -> std::io::Result<Self> {
+        let state = AppState::new(Arc::clone(&backend), config)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let backend = web::Data::new(backend);
+        let metrics = web::Data::from(Arc::clone(&state.metrics));
+        let state = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(metrics::record))
                 .wrap(from_fn(request_id::attach))
                 .wrap(Logger::new(
                     r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#,
                 ))
                 .app_data(backend.clone())
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(routes)
+                .configure(admin::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs());
@@ -91,7 +107,9 @@ impl Application {
 fn routes(config: &mut web::ServiceConfig) {
     config
         .service(get_only("/health").route(web::get().to(health::health)))
-        .service(get_only("/ready").route(web::get().to(health::ready)));
+        .service(get_only("/ready").route(web::get().to(health::ready)))
+        .service(get_only("/metrics").route(web::get().to(crate::operations::metrics)))
+        .service(get_only("/openapi.json").route(web::get().to(admin::openapi::serve)));
 }
 
 /// A resource that answers other methods with a JSON 405.
@@ -103,6 +121,6 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
 }

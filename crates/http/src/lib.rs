@@ -4,13 +4,25 @@
 //! server; [`Backend`] is what the HTTP layer needs from storage, supplied by the binary.
 //! Errors reach clients only through [`ApiError`], whose bodies never carry internals.
 
+mod admin;
 mod app;
+mod auth;
 mod backend;
+mod body;
+mod caller;
 mod error;
 mod health;
+mod metrics;
+mod oauth;
+mod operations;
 mod request_id;
+mod resolve;
+mod resolve_cache;
+mod state;
 
 pub use app::{Application, HttpSettings};
-pub use backend::Backend;
-pub use error::ApiError;
+pub use auth::MIN_SECRET_LEN;
+pub use backend::{Backend, PoolUsage, Session};
+pub use error::{ApiError, Problem};
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
+pub use state::ApiConfig;

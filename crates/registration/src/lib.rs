@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod activation;
 pub mod email;
 pub mod error;
@@ -49,6 +50,10 @@ pub mod password;
 pub mod token;
 pub mod username;
 
+pub use access::{
+    AccessError, AccessRepository, ApiToken, IssuedToken, NewApiToken, OperatorAccount,
+    TokenFilter, TokenScope, issue_token, revoke_token,
+};
 pub use activation::{
     ActivationDecision, OutgoingEmail, SendActivationEmail, SendActivationEmailError, decide,
 };

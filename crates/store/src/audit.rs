@@ -1,54 +1,19 @@
 //! The audit log: appending events ([`AuditSink`] for [`TenantStore`]) and reading them
-//! back ([`list_audit_events`]).
+//! back ([`AuditLog`] for [`TenantStore`], [`list`]).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use tenantry_tenant::{Action, Actor, AuditEvent, AuditSink, Outcome, RepositoryError, TenantId};
+use tenantry_tenant::{
+    AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditSink, Outcome, Page, RepositoryError,
+    TenantId,
+};
 
+use crate::connection::MultiBackend;
 use crate::schema::audit_events;
+use crate::sql::count;
 use crate::tenants::{from_json, to_json};
 use crate::time::{from_db, to_db};
 use crate::{AsDbConnection, StoreError, TenantStore};
-
-/// An audit event as stored, with the id the log gave it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditRecord {
-    /// Position in the log; later events have larger ids.
-    pub id: i64,
-    /// The event.
-    pub event: AuditEvent,
-}
-
-/// Which audit events [`list_audit_events`] reads. Filters combine with AND.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditQuery {
-    /// Only events about this tenant id.
-    pub tenant_id: Option<TenantId>,
-    /// Only events about a tenant of this name (found after the tenant is gone).
-    pub tenant_name: Option<String>,
-    /// Only this action.
-    pub action: Option<Action>,
-    /// Only this actor.
-    pub actor: Option<Actor>,
-    /// At most this many events.
-    pub limit: u32,
-    /// Skip this many of the newest matching events first.
-    pub offset: u32,
-}
-
-impl Default for AuditQuery {
-    /// Every event, the newest 100.
-    fn default() -> Self {
-        Self {
-            tenant_id: None,
-            tenant_name: None,
-            action: None,
-            actor: None,
-            limit: 100,
-            offset: 0,
-        }
-    }
-}
 
 #[derive(Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
@@ -134,29 +99,59 @@ pub fn append(conn: &mut impl AsDbConnection, event: &AuditEvent) -> Result<(), 
     Ok(())
 }
 
-/// The events `query` selects, newest first.
-pub fn list_audit_events(
+impl AuditLog for TenantStore<'_> {
+    fn list_audit(&mut self, filter: &AuditFilter) -> Result<Page<AuditRecord>, RepositoryError> {
+        Ok(list(self.conn(), filter)?)
+    }
+}
+
+/// One page of the events `filter` selects, newest first (by time, then by id), and how
+/// many match in all. Each filter but `since`/`until` alone is served by an index on
+/// (column, `at`); `at` alone by `audit_events_at_idx`.
+pub fn list(
     conn: &mut impl AsDbConnection,
-    query: &AuditQuery,
-) -> Result<Vec<AuditRecord>, StoreError> {
-    let mut select = audit_events::table.into_boxed();
-    if let Some(tenant_id) = query.tenant_id {
-        select = select.filter(audit_events::tenant_id.eq(tenant_id.0));
-    }
-    if let Some(tenant_name) = &query.tenant_name {
-        select = select.filter(audit_events::tenant_name.eq(tenant_name.clone()));
-    }
-    if let Some(action) = query.action {
-        select = select.filter(audit_events::action.eq(action.as_str()));
-    }
-    if let Some(actor) = &query.actor {
-        select = select.filter(audit_events::actor.eq(actor.to_string()));
-    }
-    let rows: Vec<AuditRow> = select
+    filter: &AuditFilter,
+) -> Result<Page<AuditRecord>, StoreError> {
+    let conn = conn.db_connection();
+    let total: i64 = matching(filter).count().get_result(conn)?;
+    let per_page = i64::from(filter.per_page.max(1));
+    let offset = i64::from(filter.page.max(1) - 1).saturating_mul(per_page);
+    let rows: Vec<AuditRow> = matching(filter)
         .select(AuditRow::as_select())
         .order((audit_events::at.desc(), audit_events::id.desc()))
-        .limit(i64::from(query.limit))
-        .offset(i64::from(query.offset))
-        .load(conn.db_connection())?;
-    rows.into_iter().map(AuditRow::into_record).collect()
+        .limit(per_page)
+        .offset(offset)
+        .load(conn)?;
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(AuditRow::into_record)
+            .collect::<Result<_, _>>()?,
+        total: count(total)?,
+    })
+}
+
+/// The events `filter` selects, before ordering and paging. `since` is inclusive,
+/// `until` exclusive.
+fn matching(filter: &AuditFilter) -> audit_events::BoxedQuery<'static, MultiBackend> {
+    let mut select = audit_events::table.into_boxed();
+    if let Some(tenant_id) = filter.tenant_id {
+        select = select.filter(audit_events::tenant_id.eq(tenant_id.0));
+    }
+    if let Some(tenant_name) = &filter.tenant_name {
+        select = select.filter(audit_events::tenant_name.eq(tenant_name.clone()));
+    }
+    if let Some(action) = filter.action {
+        select = select.filter(audit_events::action.eq(action.as_str()));
+    }
+    if let Some(actor) = &filter.actor {
+        select = select.filter(audit_events::actor.eq(actor.to_string()));
+    }
+    if let Some(since) = filter.since {
+        select = select.filter(audit_events::at.ge(to_db(since)));
+    }
+    if let Some(until) = filter.until {
+        select = select.filter(audit_events::at.lt(to_db(until)));
+    }
+    select
 }

@@ -13,7 +13,7 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// A uniqueness rule refused the write; `field` names it (`name`, `service_id`,
-    /// `domain`, `username`, `token`).
+    /// `domain`, `username`, `token`, `idempotency_key`).
     #[error("{field} is already taken")]
     Conflict {
         /// The field whose value clashed.
@@ -56,12 +56,17 @@ impl StoreError {
 /// The constraints whose violation is a client-visible clash, and the field each names.
 /// PostgreSQL reports the constraint (`tenants_name_key`), SQLite the column
 /// (`UNIQUE constraint failed: tenants.name`).
-const UNIQUE_FIELDS: [(&str, &str, &str); 5] = [
+const UNIQUE_FIELDS: [(&str, &str, &str); 6] = [
     ("tenants_name_key", "tenants.name", "name"),
     ("tenants_service_id_key", "tenants.service_id", "service_id"),
     ("domains_host_key", "domains.host", "domain"),
     ("operators_username_key", "operators.username", "username"),
     ("api_tokens_digest_key", "api_tokens.digest", "token"),
+    (
+        "idempotency_keys_actor_key_key",
+        "idempotency_keys.actor, idempotency_keys.key",
+        "idempotency_key",
+    ),
 ];
 
 /// Translates a diesel error into a [`StoreError`]; every backend error passes through
@@ -213,6 +218,7 @@ mod tests {
             ("domains_host_key", "domain"),
             ("operators_username_key", "username"),
             ("api_tokens_digest_key", "token"),
+            ("idempotency_keys_actor_key_key", "idempotency_key"),
         ] {
             let error = database_error(
                 DatabaseErrorKind::UniqueViolation,
@@ -231,6 +237,10 @@ mod tests {
             ("domains.host", "domain"),
             ("operators.username", "username"),
             ("api_tokens.digest", "token"),
+            (
+                "idempotency_keys.actor, idempotency_keys.key",
+                "idempotency_key",
+            ),
         ] {
             let message: &'static str = format!("UNIQUE constraint failed: {column}").leak();
             let error = database_error(DatabaseErrorKind::UniqueViolation, message, None);

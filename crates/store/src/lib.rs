@@ -3,8 +3,10 @@
 //! - [`DatabaseUrl`] picks the backend from the URL scheme (`sqlite://…`, `postgres://…`);
 //! - [`Database::connect`] applies the embedded migrations ([`migrations`]) on a
 //!   connection of its own, then opens a pool of [`DbConnection`]s;
-//! - [`TenantStore`] implements the tenant crate's `TenantRepository` and `AuditSink`
-//!   over one borrowed connection, inside the caller's transaction;
+//! - [`TenantStore`] implements, over one borrowed connection and inside the caller's
+//!   transaction, the tenant crate's `TenantRepository` (with its routing version),
+//!   `AuditSink`, `AuditLog` and `IdempotencyRepository`, and the registration crate's
+//!   `AccessRepository` (operators, API tokens, the JWT signing key);
 //! - operator accounts: [`create_operator`], [`find_operator`], [`count_operators`],
 //!   [`set_operator_password`];
 //! - errors are [`StoreError`], which converts into the tenant crate's
@@ -29,25 +31,29 @@
 //! # Ok::<(), StoreError>(())
 //! ```
 
+mod access;
 pub mod audit;
 mod connection;
 mod error;
+mod idempotency;
 pub mod manager;
 pub mod migrations;
 mod operators;
 mod pool;
+mod routing;
 pub mod schema;
+mod signing_key;
 mod sql;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod time;
+mod tokens;
 mod url;
 
 #[cfg(test)]
 mod tests;
 
-pub use audit::{AuditQuery, AuditRecord, list_audit_events};
 pub use connection::{AsDbConnection, DbConnection, MultiBackend};
 pub use error::{StoreError, map_diesel_error};
 pub use migrations::{revert_all, run_pending};

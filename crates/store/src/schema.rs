@@ -1,7 +1,7 @@
 //! The tables, written by hand with the column types both backends share (`BigInt`,
-//! `Text`, `Bool`, `Timestamp`). `diesel print-schema` would disagree between backends
-//! (`Integer` on SQLite, `Int8` on PostgreSQL). JSON columns are `Text`; timestamps hold
-//! UTC.
+//! `Integer`, `Text`, `Bool`, `Timestamp`). `diesel print-schema` would disagree between
+//! backends (`Integer` on SQLite, `Int8` on PostgreSQL). JSON columns are `Text`;
+//! timestamps hold UTC.
 
 diesel::table! {
     /// Tenants: identity, lifecycle and descriptive fields; JSON in `modules`,
@@ -80,6 +80,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row (`id` 1): the routing version, increased by every tenant write.
+    routing_state (id) {
+        id -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The first response to each `Idempotency-Key` of each actor.
+    idempotency_keys (id) {
+        id -> BigInt,
+        actor -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One row (`id` 1): the JWT signing key, hexadecimal.
+    signing_keys (id) {
+        id -> BigInt,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(domains -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> operators (operator_id));
@@ -89,5 +119,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     domains,
     operators,
     api_tokens,
-    audit_events
+    audit_events,
+    routing_state,
+    idempotency_keys,
+    signing_keys
 );

@@ -82,11 +82,17 @@ pub enum Action {
     DomainSetPrimary,
     /// An operator account was created.
     OperatorCreate,
+    /// An API token was issued.
+    TokenCreate,
+    /// An API token was revoked.
+    TokenRevoke,
+    /// A caller presented credentials that were refused.
+    LoginFailure,
 }
 
 impl Action {
     /// Every action, for parsing and documentation.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 15] = [
         Action::TenantCreate,
         Action::TenantUpdate,
         Action::TenantSuspend,
@@ -99,6 +105,9 @@ impl Action {
         Action::DomainRemove,
         Action::DomainSetPrimary,
         Action::OperatorCreate,
+        Action::TokenCreate,
+        Action::TokenRevoke,
+        Action::LoginFailure,
     ];
 
     /// The stored, dotted name.
@@ -116,6 +125,9 @@ impl Action {
             Action::DomainRemove => "domain.remove",
             Action::DomainSetPrimary => "domain.set_primary",
             Action::OperatorCreate => "operator.create",
+            Action::TokenCreate => "token.create",
+            Action::TokenRevoke => "token.revoke",
+            Action::LoginFailure => "auth.login_failed",
         }
     }
 }
@@ -134,6 +146,53 @@ impl FromStr for Action {
             .into_iter()
             .find(|action| action.as_str() == text)
             .ok_or_else(|| UnknownActor(text.to_owned()))
+    }
+}
+
+/// A stored event with the position the log gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// Position in the log; later events have larger ids.
+    pub id: i64,
+    /// The event.
+    pub event: AuditEvent,
+}
+
+/// Which events [`crate::AuditLog::list_audit`] returns, newest first. Filters combine
+/// with AND; `None` does not filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only events about the tenant with this id.
+    pub tenant_id: Option<TenantId>,
+    /// Only events about a tenant of this name (still found after the tenant is gone).
+    pub tenant_name: Option<String>,
+    /// Only this action.
+    pub action: Option<Action>,
+    /// Only this actor.
+    pub actor: Option<Actor>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Page number, from 1.
+    pub page: u32,
+    /// Page size, at least 1.
+    pub per_page: u32,
+}
+
+impl Default for AuditFilter {
+    /// Every event, first page of 20.
+    fn default() -> Self {
+        Self {
+            tenant_id: None,
+            tenant_name: None,
+            action: None,
+            actor: None,
+            since: None,
+            until: None,
+            page: 1,
+            per_page: 20,
+        }
     }
 }
 

@@ -34,13 +34,14 @@ pub mod status;
 pub mod urls;
 pub mod validation;
 
-pub use audit::{Action, Actor, AuditEvent, Outcome, RequestContext};
+pub use audit::{Action, Actor, AuditEvent, AuditFilter, AuditRecord, Outcome, RequestContext};
 pub use domain::{DomainError, DomainName};
 pub use error::TenantError;
 pub use model::{Domain, NewTenant, Tenant, TenantId, TenantKey};
 pub use name::{NameError, TenantName};
 pub use ports::{
-    AuditSink, Clock, Page, RepositoryError, SystemClock, TenantQuery, TenantRepository,
+    AuditLog, AuditSink, Clock, IdempotencyRepository, IdempotentResponse, Page, RepositoryError,
+    SystemClock, TenantQuery, TenantRepository,
 };
 pub use service_id::{ServiceId, ServiceIdError};
 pub use settings::{MfaMethod, PasswordPolicy, Settings, SettingsPatch};

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::{Page, TenantQuery};
 use crate::{
-    AuditEvent, AuditSink, Clock, DomainName, NewTenant, RepositoryError, ServiceId, Status,
+    AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditSink, Clock, DomainName,
+    IdempotencyRepository, IdempotentResponse, NewTenant, RepositoryError, ServiceId, Status,
     Tenant, TenantId, TenantName, TenantRepository,
 };
 
@@ -17,6 +18,8 @@ pub struct InMemoryTenants {
     tenants: Vec<Tenant>,
     events: Vec<AuditEvent>,
     last_id: i64,
+    routing_version: i64,
+    responses: Vec<IdempotentResponse>,
 }
 
 impl InMemoryTenants {
@@ -91,6 +94,7 @@ impl TenantRepository for InMemoryTenants {
     fn insert(&mut self, new: &NewTenant) -> Result<Tenant, RepositoryError> {
         self.check_unique(None, &new.into())?;
         self.last_id += 1;
+        self.routing_version += 1;
         let tenant = Tenant {
             id: TenantId(self.last_id),
             name: new.name.clone(),
@@ -195,6 +199,7 @@ impl TenantRepository for InMemoryTenants {
         self.check_unique(Some(tenant.id), &tenant.into())?;
         let mut saved = tenant.clone();
         saved.version += 1;
+        self.routing_version += 1;
         self.tenants[index] = saved.clone();
         Ok(saved)
     }
@@ -202,6 +207,7 @@ impl TenantRepository for InMemoryTenants {
     fn delete(&mut self, id: TenantId) -> Result<bool, RepositoryError> {
         let before = self.tenants.len();
         self.tenants.retain(|tenant| tenant.id != id);
+        self.routing_version += 1;
         Ok(self.tenants.len() < before)
     }
 
@@ -211,6 +217,88 @@ impl TenantRepository for InMemoryTenants {
             .iter()
             .filter(|tenant| tenant.status != Status::Deleted);
         Ok(live.count() as u64)
+    }
+
+    fn routing_version(&mut self) -> Result<i64, RepositoryError> {
+        Ok(self.routing_version)
+    }
+}
+
+impl AuditLog for InMemoryTenants {
+    fn list_audit(&mut self, filter: &AuditFilter) -> Result<Page<AuditRecord>, RepositoryError> {
+        let matching: Vec<AuditRecord> = self
+            .events
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, event)| audit_matches(filter, event))
+            .map(|(index, event)| AuditRecord {
+                id: index as i64 + 1,
+                event: event.clone(),
+            })
+            .collect();
+        let skip = (filter.page.max(1) as usize - 1) * filter.per_page as usize;
+        Ok(Page {
+            total: matching.len() as u64,
+            items: matching
+                .into_iter()
+                .skip(skip)
+                .take(filter.per_page as usize)
+                .collect(),
+        })
+    }
+}
+
+fn audit_matches(filter: &AuditFilter, event: &AuditEvent) -> bool {
+    filter
+        .tenant_id
+        .is_none_or(|id| event.tenant_id == Some(id))
+        && filter
+            .tenant_name
+            .as_ref()
+            .is_none_or(|name| event.tenant_name.as_ref() == Some(name))
+        && filter.action.is_none_or(|action| event.action == action)
+        && filter
+            .actor
+            .as_ref()
+            .is_none_or(|actor| &event.actor == actor)
+        && filter.since.is_none_or(|since| event.at >= since)
+        && filter.until.is_none_or(|until| event.at < until)
+}
+
+impl IdempotencyRepository for InMemoryTenants {
+    fn find_response(
+        &mut self,
+        actor: &str,
+        key: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<IdempotentResponse>, RepositoryError> {
+        Ok(self
+            .responses
+            .iter()
+            .find(|stored| stored.actor == actor && stored.key == key)
+            .filter(|stored| stored.created_at >= not_before)
+            .cloned())
+    }
+
+    fn remember_response(
+        &mut self,
+        response: &IdempotentResponse,
+        expired_before: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        let same = |stored: &IdempotentResponse| {
+            stored.actor == response.actor && stored.key == response.key
+        };
+        if self
+            .responses
+            .iter()
+            .any(|stored| same(stored) && stored.created_at >= expired_before)
+        {
+            return Err(conflict("idempotency_key"));
+        }
+        self.responses.retain(|stored| !same(stored));
+        self.responses.push(response.clone());
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::{AuditFilter, AuditRecord};
 use crate::{AuditEvent, DomainName, NewTenant, ServiceId, Status, Tenant, TenantId, TenantName};
 
 /// Why a repository call failed. The store layer maps its backend's errors onto these.
@@ -104,6 +105,56 @@ pub trait TenantRepository {
 
     /// How many tenants exist in each status except `deleted`.
     fn count_live(&mut self) -> Result<u64, RepositoryError>;
+
+    /// A number that changes whenever any answer of [`TenantRepository::find_by_host`]
+    /// may have changed: every `insert`, `save` and `delete` increases it, in the same
+    /// transaction. Caches of host resolution compare it to know when to forget.
+    fn routing_version(&mut self) -> Result<i64, RepositoryError>;
+}
+
+/// Reading the audit log back.
+pub trait AuditLog {
+    /// Events matching `filter`, newest first, and how many match in all.
+    fn list_audit(&mut self, filter: &AuditFilter) -> Result<Page<AuditRecord>, RepositoryError>;
+}
+
+/// The first response to a request that carried an `Idempotency-Key`, kept so that a
+/// retry of the same request gets the same answer instead of a second effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResponse {
+    /// Who sent the request (an actor's stored form); keys are private to their actor.
+    pub actor: String,
+    /// The client's key.
+    pub key: String,
+    /// A digest of the request (method, path and body) the key was first used with.
+    pub fingerprint: String,
+    /// The HTTP status of the first response.
+    pub status: u16,
+    /// The body of the first response.
+    pub body: String,
+    /// When the first response was given.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where idempotent responses are kept.
+pub trait IdempotencyRepository {
+    /// The response remembered for `key` of `actor`, if one was stored at or after
+    /// `not_before` (older ones have expired).
+    fn find_response(
+        &mut self,
+        actor: &str,
+        key: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<IdempotentResponse>, RepositoryError>;
+
+    /// Remembers a response. One stored for the same actor and key before `expired_before`
+    /// is replaced; a newer one is a [`RepositoryError::Conflict`] on `idempotency_key`
+    /// (a concurrent request with the same key won).
+    fn remember_response(
+        &mut self,
+        response: &IdempotentResponse,
+        expired_before: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
 }
 
 /// Where audit events go. Appending happens in the same transaction as the change it

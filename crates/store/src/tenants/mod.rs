@@ -1,11 +1,12 @@
 //! Tenants on SQLite or PostgreSQL: [`TenantStore`] implements the tenant crate's
-//! [`TenantRepository`](tenantry_tenant::TenantRepository) and
-//! [`AuditSink`](tenantry_tenant::AuditSink) over one borrowed connection.
+//! [`TenantRepository`](tenantry_tenant::TenantRepository) over one borrowed connection
+//! (and, in their own modules, the audit, idempotency and access ports).
 //!
 //! The caller owns the transaction: a sequence of calls runs in whatever transaction the
-//! caller opened on the connection. A method that writes several rows (`insert`, `save`)
-//! wraps them in a nested transaction of its own, which is a savepoint inside the
-//! caller's, so a refused write leaves the caller's transaction usable.
+//! caller opened on the connection. A method that writes several rows (`insert`, `save`,
+//! `delete`, each of which also increases the routing version) wraps them in a nested
+//! transaction of its own, which is a savepoint inside the caller's, so a refused write
+//! leaves the caller's transaction usable.
 
 mod domains;
 mod repository;
@@ -16,7 +17,8 @@ pub(crate) use rows::{from_json, to_json};
 
 use crate::{AsDbConnection, DbConnection};
 
-/// The tenant repository and audit sink over one connection.
+/// The repositories of tenants, audit events, idempotent responses, operators and API
+/// tokens over one connection.
 pub struct TenantStore<'c> {
     conn: &'c mut DbConnection,
 }

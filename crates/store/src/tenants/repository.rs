@@ -12,7 +12,7 @@ use crate::sql::count;
 use crate::tenants::rows::{TenantRow, TenantValues};
 use crate::tenants::{TenantStore, domains as tenant_domains, search};
 use crate::time::to_db;
-use crate::{DbConnection, StoreError};
+use crate::{DbConnection, StoreError, routing};
 
 impl TenantRepository for TenantStore<'_> {
     fn insert(&mut self, tenant: &NewTenant) -> Result<Tenant, RepositoryError> {
@@ -57,11 +57,7 @@ impl TenantRepository for TenantStore<'_> {
     }
 
     fn delete(&mut self, id: TenantId) -> Result<bool, RepositoryError> {
-        // Domains and registration tokens go with the row (ON DELETE CASCADE).
-        let deleted = diesel::delete(tenants::table.filter(tenants::id.eq(id.0)))
-            .execute(self.conn)
-            .map_err(StoreError::from)?;
-        Ok(deleted > 0)
+        Ok(delete(self.conn, id)?)
     }
 
     fn count_live(&mut self) -> Result<u64, RepositoryError> {
@@ -72,10 +68,15 @@ impl TenantRepository for TenantStore<'_> {
             .map_err(StoreError::from)?;
         Ok(count(live)?)
     }
+
+    fn routing_version(&mut self) -> Result<i64, RepositoryError> {
+        Ok(routing::current(self.conn)?)
+    }
 }
 
 /// Writes the tenant row, reads its id back by its unique name (`RETURNING` does not
-/// work on the multi-backend connection), writes its domains and returns it as stored.
+/// work on the multi-backend connection), writes its domains, increases the routing
+/// version and returns the tenant as stored.
 fn insert(conn: &mut DbConnection, tenant: &NewTenant) -> Result<Tenant, StoreError> {
     conn.transaction(|conn| {
         let values = TenantValues::of_new(tenant)?;
@@ -88,12 +89,14 @@ fn insert(conn: &mut DbConnection, tenant: &NewTenant) -> Result<Tenant, StoreEr
             .first(conn)?;
         let domains: Vec<_> = tenant.domains.iter().collect();
         tenant_domains::insert(conn, id, &domains, to_db(tenant.created_at))?;
+        routing::bump(conn)?;
         stored(conn, id)
     })
 }
 
 /// Writes every field if the stored version is still `tenant.version`, then makes the
-/// stored domains equal `tenant.domains` (new ones stamped with `tenant.updated_at`).
+/// stored domains equal `tenant.domains` (new ones stamped with `tenant.updated_at`) and
+/// increases the routing version.
 fn save(conn: &mut DbConnection, tenant: &Tenant) -> Result<Tenant, StoreError> {
     conn.transaction(|conn| {
         let id = tenant.id.0;
@@ -117,7 +120,20 @@ fn save(conn: &mut DbConnection, tenant: &Tenant) -> Result<Tenant, StoreError> 
             });
         }
         tenant_domains::sync(conn, id, &tenant.domains, to_db(tenant.updated_at))?;
+        routing::bump(conn)?;
         stored(conn, id)
+    })
+}
+
+/// Removes the tenant; its domains and registration tokens go with the row (ON DELETE
+/// CASCADE). The routing version increases when a row was removed.
+fn delete(conn: &mut DbConnection, id: TenantId) -> Result<bool, StoreError> {
+    conn.transaction(|conn| {
+        let deleted = diesel::delete(tenants::table.filter(tenants::id.eq(id.0))).execute(conn)?;
+        if deleted > 0 {
+            routing::bump(conn)?;
+        }
+        Ok(deleted > 0)
     })
 }
 

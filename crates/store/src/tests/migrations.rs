@@ -3,18 +3,46 @@
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 
-use super::on_both_backends;
+use diesel_migrations::MigrationHarness;
+use tenantry_tenant::TenantRepository;
+
+use super::{new_tenant, on_both_backends};
 use crate::migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::testing::TestDatabase;
-use crate::{StoreError, manager, revert_all, run_pending, schema};
+use crate::{StoreError, TenantStore, manager, revert_all, run_pending, schema};
 
-on_both_backends!(migrations_go_up_down_and_up_again);
+on_both_backends!(
+    migrations_go_up_down_and_up_again,
+    the_newest_migration_goes_down_and_up_alone,
+);
 
-const ALL: [&str; 1] = ["2026-11-23-000001_control_plane"];
+/// Every migration, oldest first (the order they are applied in).
+const ALL: [&str; 2] = [
+    "2026-11-23-000001_control_plane",
+    "2026-11-25-000001_admin_api",
+];
+
+/// `ALL`, newest first (the order they are reverted in).
+fn all_reversed() -> Vec<&'static str> {
+    ALL.iter().rev().copied().collect()
+}
 
 fn tenant_count(test: &TestDatabase) -> Result<i64, StoreError> {
     let mut conn = manager::establish(&test.url())?;
     Ok(schema::tenants::table.count().get_result(&mut conn)?)
+}
+
+/// The tables of the newest migration can be read; the routing version is seeded.
+fn routing_version(test: &TestDatabase) -> Result<i64, StoreError> {
+    let mut conn = manager::establish(&test.url())?;
+    let idempotent: i64 = schema::idempotency_keys::table
+        .count()
+        .get_result(&mut conn)?;
+    let keys: i64 = schema::signing_keys::table.count().get_result(&mut conn)?;
+    assert_eq!((idempotent, keys), (0, 0));
+    Ok(schema::routing_state::table
+        .select(schema::routing_state::version)
+        .first(&mut conn)?)
 }
 
 fn migrations_go_up_down_and_up_again(test: &TestDatabase) {
@@ -26,13 +54,43 @@ fn migrations_go_up_down_and_up_again(test: &TestDatabase) {
         "nothing left to apply"
     );
     assert_eq!(tenant_count(test).unwrap(), 0);
+    assert_eq!(routing_version(test).unwrap(), 0);
 
-    assert_eq!(revert_all(&url).unwrap(), ALL);
+    assert_eq!(revert_all(&url).unwrap(), all_reversed());
     assert!(tenant_count(test).is_err(), "the tables are gone");
+    assert!(routing_version(test).is_err(), "the new tables too");
     assert_eq!(revert_all(&url).unwrap(), Vec::<String>::new());
 
     assert_eq!(run_pending(&url).unwrap(), ALL);
     assert_eq!(tenant_count(test).unwrap(), 0);
+    assert_eq!(routing_version(test).unwrap(), 0);
+}
+
+/// Reverting the admin API migration alone keeps the control plane's data.
+fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
+    let url = test.url();
+    assert_eq!(run_pending(&url).unwrap(), ALL);
+    let mut conn = manager::establish(&url).unwrap();
+    TenantStore::new(&mut conn)
+        .insert(&new_tenant("talent1", &["a.example.com"]))
+        .unwrap();
+    let reverted = match url.sqlite_path() {
+        Some(path) => manager::establish_sqlite(path)
+            .unwrap()
+            .revert_last_migration(SQLITE_MIGRATIONS)
+            .map(|version| version.to_string()),
+        None => manager::establish_postgres(&url)
+            .unwrap()
+            .revert_last_migration(POSTGRES_MIGRATIONS)
+            .map(|version| version.to_string()),
+    };
+    assert_eq!(reverted.unwrap(), "20261125000001");
+    assert!(routing_version(test).is_err());
+    assert_eq!(tenant_count(test).unwrap(), 1);
+
+    assert_eq!(run_pending(&url).unwrap(), [ALL[1]]);
+    assert_eq!(routing_version(test).unwrap(), 0);
+    assert_eq!(tenant_count(test).unwrap(), 1);
 }
 
 fn names<DB: diesel::backend::Backend>(source: &dyn MigrationSource<DB>) -> Vec<String> {

@@ -4,13 +4,17 @@
 
 mod audit;
 mod conflicts;
+mod idempotency;
 mod listing;
 mod migrations;
 mod operators;
 mod pool;
 mod roundtrip;
+mod routing;
 mod saving;
 mod schema_rules;
+mod signing_key;
+mod tokens;
 mod transactions;
 
 use chrono::{DateTime, TimeZone, Utc};

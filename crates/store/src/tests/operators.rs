@@ -1,10 +1,18 @@
 //! Operator accounts.
 
+use tenantry_registration::{AccessRepository, PasswordHash};
+use tenantry_tenant::RepositoryError;
+
 use super::{at, on_both_backends, open, stored_at};
 use crate::testing::TestDatabase;
-use crate::{StoreError, count_operators, create_operator, find_operator, set_operator_password};
+use crate::{
+    StoreError, TenantStore, count_operators, create_operator, find_operator, set_operator_password,
+};
 
-on_both_backends!(operators_are_created_found_and_unique);
+on_both_backends!(
+    operators_are_created_found_and_unique,
+    operator_accounts_carry_a_parsed_hash,
+);
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
@@ -48,4 +56,28 @@ fn operators_are_created_found_and_unique(test: &TestDatabase) {
 
     create_operator(&mut conn, "second", HASH, at(9)).unwrap();
     assert_eq!(count_operators(&mut conn).unwrap(), 2);
+}
+
+fn operator_accounts_carry_a_parsed_hash(test: &TestDatabase) {
+    let database = open(test);
+    let mut conn = database.conn().unwrap();
+    let created = create_operator(&mut conn, "admin", HASH, at(0)).unwrap();
+    set_operator_password(&mut conn, "admin", HASH, at(7)).unwrap();
+    create_operator(&mut conn, "broken", "not a phc string", at(0)).unwrap();
+    let mut store = TenantStore::new(&mut conn);
+
+    let account = store.find_operator("admin").unwrap().unwrap();
+    assert_eq!(account.id, created.id);
+    assert_eq!(account.username, "admin");
+    assert_eq!(
+        account.password_hash,
+        PasswordHash::from_phc(HASH.to_owned()).unwrap()
+    );
+    assert_eq!(account.updated_at, stored_at(7));
+    assert_eq!(store.find_operator("nobody").unwrap(), None);
+    let broken = store.find_operator("broken");
+    assert!(
+        matches!(broken, Err(RepositoryError::Backend(_))),
+        "{broken:?}"
+    );
 }

@@ -1,0 +1,78 @@
+//! Running a change so that its outcome is always audited: a success by the operation
+//! itself (in its transaction), a refusal afterwards in a transaction of its own.
+
+use actix_web::web;
+use serde_json::json;
+use tenantry_tenant::operations::find_tenant;
+use tenantry_tenant::{Action, AuditEvent, RequestContext, TenantKey};
+
+use crate::backend::Session;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Runs `work` as a tenant change; when it fails with a client-visible refusal
+/// (validation, conflict, missing tenant, stale version), records a `failure` event for
+/// `action` on the tenant `key` names, then returns the error.
+pub async fn change<T, F>(
+    state: &web::Data<AppState>,
+    context: &RequestContext,
+    action: Action,
+    key: Option<TenantKey>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
+{
+    let result = state.change(work).await;
+    if let Err(error) = &result
+        && is_refusal(error)
+    {
+        record_failure(state, context.clone(), action, key, error).await;
+    }
+    result
+}
+
+/// Records that `action` was refused with `error`.
+pub async fn record_failure(
+    state: &web::Data<AppState>,
+    context: RequestContext,
+    action: Action,
+    key: Option<TenantKey>,
+    error: &ApiError,
+) {
+    let reason = match error {
+        ApiError::Invalid(problems) => json!(problems).to_string(),
+        other => other.to_string(),
+    };
+    let recorded = state
+        .write(move |session| {
+            let target = match &key {
+                Some(key) => find_tenant(session, key)
+                    .ok()
+                    .map(|tenant| (tenant.id, tenant.name.to_string())),
+                None => None,
+            };
+            let mut event = AuditEvent::failure(&context, action, target, &reason);
+            if let (None, Some(TenantKey::Name(name))) = (&event.tenant_id, &key) {
+                event.tenant_name = Some(name.to_string());
+            }
+            session.record(&event)?;
+            Ok(())
+        })
+        .await;
+    if let Err(error) = recorded {
+        log::error!("could not audit a refused {action}: {error}");
+    }
+}
+
+fn is_refusal(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Invalid(_)
+            | ApiError::Conflict(_)
+            | ApiError::Missing(_)
+            | ApiError::NotFound
+            | ApiError::PreconditionFailed(_)
+    )
+}

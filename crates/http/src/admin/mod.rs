@@ -1,0 +1,358 @@
+//! The canonical API (`/api/v1/…`, `/oauth/token`): one table of endpoints registers the
+//! routes and generates `/openapi.json`, so the document cannot drift from the server.
+
+mod audit;
+mod audited;
+mod domains;
+mod idempotency;
+mod input;
+pub mod openapi;
+pub mod query;
+pub mod representation;
+mod tenants;
+mod tokens;
+
+use actix_web::http::Method;
+use actix_web::{Route, web};
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No credentials.
+    Public,
+    /// An operator or an `admin` token.
+    Operator,
+    /// Any valid credential, registration tokens included.
+    AnyCaller,
+}
+
+/// One endpoint: how it is routed and how it is documented.
+pub struct Endpoint {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path pattern, actix style (`/api/v1/admin/tenants/{tenant_id}`).
+    pub path: &'static str,
+    /// A one-line summary.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub guard: Guard,
+    /// The schema of the JSON body, by name in `components.schemas`, if it takes one.
+    pub body: Option<&'static str>,
+    /// Query parameters.
+    pub query: &'static [&'static str],
+    /// Responses: status and description (`schema` name after a colon, if any).
+    pub responses: &'static [(u16, &'static str)],
+    /// The handler.
+    pub route: fn() -> Route,
+}
+
+const TENANTS: &str = "/api/v1/admin/tenants/";
+const TENANT: &str = "/api/v1/admin/tenants/{tenant_id}";
+
+/// Every endpoint of the canonical API.
+pub fn endpoints() -> Vec<Endpoint> {
+    use Guard::{AnyCaller, Operator, Public};
+    let endpoint = |method: Method,
+                    path: &'static str,
+                    summary: &'static str,
+                    guard: Guard,
+                    body: Option<&'static str>,
+                    query: &'static [&'static str],
+                    responses: &'static [(u16, &'static str)],
+                    route: fn() -> Route| Endpoint {
+        method,
+        path,
+        summary,
+        guard,
+        body,
+        query,
+        responses,
+        route,
+    };
+    vec![
+        endpoint(
+            Method::POST,
+            "/oauth/token",
+            "Issue a JWT for an operator",
+            Public,
+            Some("TokenRequest"),
+            &[],
+            &[
+                (200, "A JWT:TokenResponse"),
+                (401, "Wrong credentials"),
+                (422, "Invalid request:HTTPValidationError"),
+                (429, "Too many failed logins"),
+            ],
+            || web::post().to(crate::oauth::token),
+        ),
+        endpoint(
+            Method::GET,
+            TENANTS,
+            "List tenants",
+            Operator,
+            None,
+            &["page", "per_page", "search", "status", "partner_id"],
+            &[
+                (200, "A page of tenants:TenantPage"),
+                (422, "Invalid query:HTTPValidationError"),
+            ],
+            || web::get().to(tenants::list),
+        ),
+        endpoint(
+            Method::POST,
+            TENANTS,
+            "Create a tenant (honours Idempotency-Key)",
+            Operator,
+            Some("TenantCreate"),
+            &[],
+            &[
+                (201, "The tenant:Tenant"),
+                (409, "Name, service id or domain taken"),
+                (422, "Invalid body:HTTPValidationError"),
+            ],
+            || web::post().to(tenants::create),
+        ),
+        endpoint(
+            Method::GET,
+            TENANT,
+            "Get a tenant by id or name",
+            Operator,
+            None,
+            &[],
+            &[(200, "The tenant:Tenant"), (404, "Tenant not found")],
+            || web::get().to(tenants::get),
+        ),
+        endpoint(
+            Method::PATCH,
+            TENANT,
+            "Update a tenant (honours If-Match)",
+            Operator,
+            Some("TenantPatch"),
+            &[],
+            &[
+                (200, "The tenant:Tenant"),
+                (404, "Tenant not found"),
+                (409, "Conflict"),
+                (412, "Stale If-Match"),
+                (422, "Invalid body:HTTPValidationError"),
+            ],
+            || web::patch().to(tenants::patch),
+        ),
+        endpoint(
+            Method::DELETE,
+            TENANT,
+            "Soft-delete a tenant",
+            Operator,
+            None,
+            &[],
+            &[
+                (204, "Deleted"),
+                (404, "Tenant not found"),
+                (409, "Already deleted"),
+            ],
+            || web::delete().to(tenants::delete),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tenants/{tenant_id}/suspend",
+            "Suspend a tenant",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The tenant:Tenant"),
+                (404, "Tenant not found"),
+                (409, "Illegal transition"),
+            ],
+            || web::post().to(tenants::suspend),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tenants/{tenant_id}/unsuspend",
+            "Make a suspended tenant active",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The tenant:Tenant"),
+                (404, "Tenant not found"),
+                (409, "Illegal transition"),
+            ],
+            || web::post().to(tenants::unsuspend),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tenants/{tenant_id}/restore",
+            "Restore a soft-deleted tenant",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The tenant:Tenant"),
+                (404, "Tenant not found"),
+                (409, "Illegal transition"),
+            ],
+            || web::post().to(tenants::restore),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/tenants/{tenant_id}/domains",
+            "List a tenant's domains",
+            Operator,
+            None,
+            &[],
+            &[(200, "The domains:DomainList"), (404, "Tenant not found")],
+            || web::get().to(domains::list),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tenants/{tenant_id}/domains",
+            "Add a domain",
+            Operator,
+            Some("DomainCreate"),
+            &[],
+            &[
+                (201, "The tenant:Tenant"),
+                (404, "Tenant not found"),
+                (409, "Host taken"),
+                (422, "Invalid body:HTTPValidationError"),
+            ],
+            || web::post().to(domains::add),
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/admin/tenants/{tenant_id}/domains/{host}",
+            "Remove a domain",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The tenant:Tenant"),
+                (404, "Tenant or domain not found"),
+            ],
+            || web::delete().to(domains::remove),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tenants/{tenant_id}/domains/{host}/primary",
+            "Make a domain primary",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The tenant:Tenant"),
+                (404, "Tenant or domain not found"),
+            ],
+            || web::post().to(domains::set_primary),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tenants/{tenant_id}/tokens",
+            "Issue a registration token for the tenant (shown once)",
+            Operator,
+            Some("TokenCreate"),
+            &[],
+            &[
+                (201, "The token with its secret:IssuedToken"),
+                (404, "Tenant not found"),
+            ],
+            || web::post().to(tokens::create_for_tenant),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/tenants/{tenant_id}/tokens",
+            "List the tenant's tokens (never their secrets)",
+            Operator,
+            None,
+            &[],
+            &[(200, "The tokens:TokenList"), (404, "Tenant not found")],
+            || web::get().to(tokens::list_for_tenant),
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/admin/tenants/{tenant_id}/tokens/{token_id}",
+            "Revoke a tenant's token",
+            Operator,
+            None,
+            &[],
+            &[(204, "Revoked"), (404, "Tenant or token not found")],
+            || web::delete().to(tokens::revoke_for_tenant),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/tokens",
+            "Issue an operator token (shown once)",
+            Operator,
+            Some("TokenCreate"),
+            &[],
+            &[(201, "The token with its secret:IssuedToken")],
+            || web::post().to(tokens::create_admin),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/tokens",
+            "List operator tokens (never their secrets)",
+            Operator,
+            None,
+            &[],
+            &[(200, "The tokens:TokenList")],
+            || web::get().to(tokens::list_admin),
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/admin/tokens/{token_id}",
+            "Revoke an operator token",
+            Operator,
+            None,
+            &[],
+            &[(204, "Revoked"), (404, "Token not found")],
+            || web::delete().to(tokens::revoke_admin),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/audit",
+            "Read the audit log, newest first",
+            Operator,
+            None,
+            &[
+                "tenant", "action", "actor", "since", "until", "page", "per_page",
+            ],
+            &[
+                (200, "A page of events:AuditPage"),
+                (422, "Invalid query:HTTPValidationError"),
+            ],
+            || web::get().to(audit::list),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/resolve",
+            "Resolve a host name to its tenant",
+            AnyCaller,
+            None,
+            &["host"],
+            &[
+                (200, "The tenant summary:Resolution"),
+                (404, "No tenant serves this host"),
+            ],
+            || web::get().to(crate::resolve::resolve),
+        ),
+    ]
+}
+
+/// Registers every endpoint; other methods on a known path answer 405.
+pub fn configure(config: &mut web::ServiceConfig) {
+    let endpoints = endpoints();
+    let mut paths: Vec<&'static str> = Vec::new();
+    for endpoint in &endpoints {
+        if !paths.contains(&endpoint.path) {
+            paths.push(endpoint.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(path);
+        for endpoint in endpoints.iter().filter(|endpoint| endpoint.path == path) {
+            resource = resource.route((endpoint.route)());
+        }
+        config.service(resource.default_service(web::to(crate::app::method_not_allowed)));
+    }
+}

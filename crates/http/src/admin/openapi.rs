@@ -1,0 +1,229 @@
+//! `GET /openapi.json`: the canonical API described from the same endpoint table that
+//! registers its routes, with the schemas of its bodies.
+
+use actix_web::HttpResponse;
+use serde_json::{Map, Value, json};
+
+use super::{Endpoint, Guard, endpoints};
+
+/// The OpenAPI 3.1 document of the canonical API.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for endpoint in endpoints() {
+        let path = paths
+            .entry(endpoint.path.to_owned())
+            .or_insert_with(|| json!({}));
+        path[endpoint.method.as_str().to_ascii_lowercase()] = operation(&endpoint);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tenantry",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Tenant provisioning and registration: the canonical admin API.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT from /oauth/token or an API token"},
+                "token": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Token <api token>"},
+            },
+            "schemas": schemas(),
+        },
+    })
+}
+
+/// `GET /openapi.json`
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+fn operation(endpoint: &Endpoint) -> Value {
+    let mut parameters: Vec<Value> = path_parameters(endpoint.path)
+        .into_iter()
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    parameters.extend(endpoint.query.iter().map(|name| {
+        let schema = match *name {
+            "page" | "per_page" => json!({"type": "integer", "minimum": 1}),
+            _ => json!({"type": "string"}),
+        };
+        json!({"name": name, "in": "query", "required": *name == "host", "schema": schema})
+    }));
+    let mut responses = Map::new();
+    for (status, description) in endpoint.responses {
+        let (text, schema) = match description.split_once(':') {
+            Some((text, schema)) => (text, Some(schema)),
+            None => (*description, None),
+        };
+        let mut response = json!({"description": text});
+        if let Some(schema) = schema {
+            response["content"] = json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}});
+        }
+        responses.insert(status.to_string(), response);
+    }
+    if endpoint.guard != Guard::Public {
+        responses.insert("401".into(), json!({"description": "Not authenticated"}));
+    }
+    if endpoint.guard == Guard::Operator {
+        responses.insert(
+            "403".into(),
+            json!({"description": "Not an operator credential"}),
+        );
+    }
+    let mut operation = json!({
+        "summary": endpoint.summary,
+        "operationId": operation_id(endpoint),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if endpoint.guard != Guard::Public {
+        operation["security"] = json!([{"basic": []}, {"bearer": []}, {"token": []}]);
+    }
+    if let Some(body) = endpoint.body {
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}},
+        });
+    }
+    operation
+}
+
+fn operation_id(endpoint: &Endpoint) -> String {
+    let mut id = endpoint.method.as_str().to_ascii_lowercase();
+    for part in endpoint.path.split('/').filter(|part| !part.is_empty()) {
+        id.push('_');
+        id.push_str(part.trim_matches(|c| c == '{' || c == '}'));
+    }
+    id
+}
+
+fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|part| {
+            part.strip_prefix('{')
+                .and_then(|part| part.strip_suffix('}'))
+        })
+        .collect()
+}
+
+fn schemas() -> Value {
+    let text = json!({"type": "string"});
+    let nullable_text = json!({"type": ["string", "null"]});
+    let texts = json!({"type": "array", "items": {"type": "string"}});
+    let policy = json!({"type": "object", "additionalProperties": false, "properties": {
+        "min_length": {"type": "integer", "minimum": 1, "maximum": 1024},
+        "max_length": {"type": "integer", "minimum": 1, "maximum": 1024},
+        "require_uppercase": {"type": "boolean"},
+        "require_lowercase": {"type": "boolean"},
+        "require_digit": {"type": "boolean"},
+        "require_symbol": {"type": "boolean"},
+    }});
+    let settings = json!({"type": "object", "additionalProperties": false, "properties": {
+        "mfa_required": {"type": "boolean"},
+        "mfa_methods": {"type": "array", "items": {"enum": ["totp", "sms", "email", "webauthn"]}},
+        "password_policy": policy,
+        "session_timeout": {"type": "integer", "minimum": 1, "maximum": 43200, "description": "minutes"},
+    }});
+    let editable = json!({
+        "display_name": text, "theme_name": nullable_text, "org_filter": texts,
+        "plan_id": nullable_text, "modules": texts, "partner_id": nullable_text,
+        "service_id": nullable_text, "admin_email": nullable_text,
+        "metadata": {"type": "object"}, "settings": {"$ref": "#/components/schemas/Settings"},
+    });
+    let mut create = editable.clone();
+    create["name"] = json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,61}[a-z0-9]$"});
+    create["domains"] = json!({"type": "array", "items": {"type": "string"}, "description": "the first is primary; default <name>.<base domain>"});
+    let domain =
+        json!({"type": "object", "properties": {"host": text, "is_primary": {"type": "boolean"}}});
+    let token = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "scope": {"enum": ["admin", "registration"]},
+        "tenant_id": {"type": ["integer", "null"]}, "label": nullable_text,
+        "created_by": nullable_text, "created_at": text, "revoked_at": nullable_text,
+    }});
+    let mut issued = token.clone();
+    issued["properties"]["token"] =
+        json!({"type": "string", "description": "the secret, shown once"});
+    let page = |item: &str| {
+        json!({"type": "object", "properties": {
+            "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
+            "total": {"type": "integer"}, "page": {"type": "integer"},
+            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+        }})
+    };
+    json!({
+        "Settings": settings,
+        "TenantCreate": {"type": "object", "required": ["name", "display_name"], "additionalProperties": false, "properties": create},
+        "TenantPatch": {"type": "object", "additionalProperties": false, "properties": editable},
+        "Tenant": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": text, "display_name": text,
+            "status": {"enum": ["active", "suspended", "cancelled", "deleted"]},
+            "service_id": nullable_text, "partner_id": nullable_text, "plan_id": nullable_text,
+            "modules": texts, "theme_name": nullable_text, "org_filter": texts,
+            "admin_email": nullable_text, "metadata": {"type": "object"},
+            "settings": {"$ref": "#/components/schemas/Settings"},
+            "domains": {"type": "array", "items": domain},
+            "primary_domain": nullable_text, "lms_url": text,
+            "mfe_urls": {"type": "object", "additionalProperties": {"type": "string"}},
+            "created_at": text, "updated_at": text, "deleted_at": nullable_text,
+            "version": {"type": "integer"},
+        }},
+        "TenantPage": page("Tenant"),
+        "DomainCreate": {"type": "object", "required": ["host"], "additionalProperties": false,
+            "properties": {"host": text, "is_primary": {"type": "boolean"}}},
+        "DomainList": {"type": "object", "properties": {"items": {"type": "array", "items": domain}}},
+        "TokenCreate": {"type": "object", "additionalProperties": false, "properties": {"label": nullable_text}},
+        "Token": token,
+        "IssuedToken": issued,
+        "TokenList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}}},
+        "TokenRequest": {"type": "object", "required": ["grant_type"], "properties": {
+            "grant_type": {"enum": ["client_credentials", "password"]},
+            "username": text, "password": text, "client_id": text, "client_secret": text,
+        }},
+        "TokenResponse": {"type": "object", "properties": {
+            "access_token": text, "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"},
+        }},
+        "AuditEvent": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "at": text, "actor": text, "action": text,
+            "tenant_id": {"type": ["integer", "null"]}, "tenant_name": nullable_text,
+            "request_id": nullable_text, "source": nullable_text,
+            "outcome": {"enum": ["success", "failure"]}, "details": {"type": "object"},
+        }},
+        "AuditPage": page("AuditEvent"),
+        "Resolution": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": text, "status": text,
+            "primary_domain": nullable_text, "display_name": text,
+        }},
+        "HTTPValidationError": {"type": "object", "properties": {"detail": {"type": "array", "items": {
+            "type": "object", "required": ["loc", "msg", "type"], "properties": {
+                "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                "msg": text, "type": text,
+            }}}}},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_documented_and_every_reference_resolves() {
+        let document = document();
+        let count: usize = document["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|path| path.as_object().unwrap().len())
+            .sum();
+        assert_eq!(count, endpoints().len());
+        let text = document.to_string();
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(
+                document["components"]["schemas"].get(name).is_some(),
+                "{name} is referenced but not defined"
+            );
+        }
+    }
+}
