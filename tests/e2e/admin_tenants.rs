@@ -15,6 +15,7 @@ on_both_backends!(
     malformed_bodies_are_client_errors,
     idempotency_keys_replay_the_first_response,
     sixteen_concurrent_creates_of_one_name_give_one_201,
+    concurrent_writers_never_get_a_server_error,
 );
 
 fn mfe_urls(name: &str) -> Value {
@@ -402,4 +403,47 @@ async fn sixteen_concurrent_creates_of_one_name_give_one_201(database: TestDatab
     {
         assert_eq!(reply.json, json!({"detail": "name is already taken"}));
     }
+}
+
+async fn concurrent_writers_never_get_a_server_error(database: TestDatabase) {
+    let app = TestApp::spawn(database).await;
+    app.create_tenant(json!({"name": "busy", "display_name": "Busy"}))
+        .await;
+    let bodies: Vec<Value> = (0..8)
+        .map(|index| json!({"metadata": {format!("key{index}"): index}}))
+        .collect();
+    let patches = bodies.iter().map(|body| {
+        app.send_json(
+            app.operator(Method::PATCH, "/api/v1/admin/tenants/busy"),
+            body,
+        )
+    });
+    let replies = futures_util::future::join_all(patches).await;
+    for reply in &replies {
+        assert!(
+            reply.status == StatusCode::OK || reply.status == StatusCode::CONFLICT,
+            "{} {}",
+            reply.status,
+            reply.text
+        );
+    }
+    let applied = replies
+        .iter()
+        .filter(|reply| reply.status == StatusCode::OK)
+        .count();
+    let tenant = app
+        .send(app.operator(Method::GET, "/api/v1/admin/tenants/busy"))
+        .await;
+    assert_eq!(tenant.json["version"], 1 + applied as i64);
+    assert_eq!(tenant.json["metadata"].as_object().unwrap().len(), applied);
+
+    let suspends =
+        (0..4).map(|_| app.send(app.operator(Method::POST, "/api/v1/admin/tenants/busy/suspend")));
+    let mut statuses: Vec<u16> = futures_util::future::join_all(suspends)
+        .await
+        .iter()
+        .map(|reply| reply.status.as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 409, 409, 409]);
 }

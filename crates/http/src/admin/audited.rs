@@ -33,6 +33,44 @@ where
     result
 }
 
+/// How often a change that lost a race with a concurrent writer is tried again.
+const ATTEMPTS: usize = 3;
+
+/// Like [`change`] for changes the caller did not pin to a version (no `If-Match`): when
+/// a concurrent writer saved the tenant between this change's read and its write, the
+/// change is re-run on the fresh state (up to three attempts) instead of failing. If
+/// writers keep winning, the answer is a 409 asking to retry, never a 412 or a 500.
+pub async fn change_unpinned<T, F>(
+    state: &web::Data<AppState>,
+    context: &RequestContext,
+    action: Action,
+    key: Option<TenantKey>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: Fn(&mut dyn Session) -> Result<T, ApiError> + Clone + Send + 'static,
+{
+    let mut result = state.change(work.clone()).await;
+    for _ in 1..ATTEMPTS {
+        if !matches!(result, Err(ApiError::PreconditionFailed(_))) {
+            break;
+        }
+        result = state.change(work.clone()).await;
+    }
+    if let Err(ApiError::PreconditionFailed(_)) = result {
+        result = Err(ApiError::Conflict(
+            "the tenant is being changed by others; retry".into(),
+        ));
+    }
+    if let Err(error) = &result
+        && is_refusal(error)
+    {
+        record_failure(state, context.clone(), action, key, error).await;
+    }
+    result
+}
+
 /// Records that `action` was refused with `error`.
 pub async fn record_failure(
     state: &web::Data<AppState>,

@@ -58,7 +58,7 @@ pub async fn add(
     };
     let work_context = context.clone();
     let target = key.clone();
-    let tenant = audited::change(
+    let tenant = audited::change_unpinned(
         &state,
         &context,
         Action::DomainAdd,
@@ -68,7 +68,7 @@ pub async fn add(
                 session,
                 &work_context,
                 &target,
-                host,
+                host.clone(),
                 primary,
             )?)
         },
@@ -89,7 +89,7 @@ pub async fn remove(
     let context = caller.context(&state);
     let work_context = context.clone();
     let target = key.clone();
-    let tenant = audited::change(
+    let tenant = audited::change_unpinned(
         &state,
         &context,
         Action::DomainRemove,
@@ -119,7 +119,7 @@ pub async fn set_primary(
     let context = caller.context(&state);
     let work_context = context.clone();
     let target = key.clone();
-    let tenant = audited::change(
+    let tenant = audited::change_unpinned(
         &state,
         &context,
         Action::DomainSetPrimary,

@@ -142,22 +142,20 @@ pub async fn patch(
     };
     let work_context = context.clone();
     let target = key.clone();
-    let tenant = audited::change(
-        &state,
-        &context,
-        Action::TenantUpdate,
-        Some(key),
-        move |session| {
-            Ok(operations::update_tenant(
-                session,
-                &work_context,
-                &target,
-                &patch,
-                expected,
-            )?)
-        },
-    )
-    .await?;
+    let work = move |session: &mut dyn crate::backend::Session| {
+        Ok(operations::update_tenant(
+            session,
+            &work_context,
+            &target,
+            &patch,
+            expected,
+        )?)
+    };
+    let tenant = if expected.is_some() {
+        audited::change(&state, &context, Action::TenantUpdate, Some(key), work).await?
+    } else {
+        audited::change_unpinned(&state, &context, Action::TenantUpdate, Some(key), work).await?
+    };
     Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
 }
 
@@ -218,7 +216,7 @@ async fn transition(
     let urls = state.urls.clone();
     let work_context = context.clone();
     let target_key = key.clone();
-    audited::change(state, &context, action, Some(key), move |session| {
+    audited::change_unpinned(state, &context, action, Some(key), move |session| {
         Ok(operations::change_status(
             session,
             &work_context,
@@ -248,7 +246,7 @@ async fn transition_from(
     let urls = state.urls.clone();
     let work_context = context.clone();
     let target_key = key.clone();
-    audited::change(state, &context, action, Some(key), move |session| {
+    audited::change_unpinned(state, &context, action, Some(key), move |session| {
         let current = find_tenant(session, &target_key)?;
         if current.status != from {
             return Err(ApiError::Conflict(format!(
