@@ -4,9 +4,10 @@
 use actix_web::web;
 use serde_json::json;
 use tenantry_tenant::operations::find_tenant;
-use tenantry_tenant::{Action, AuditEvent, RequestContext, TenantKey};
+use tenantry_tenant::{Action, AuditEvent, RequestContext, Tenant, TenantKey};
 
 use crate::backend::Session;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -25,6 +26,40 @@ where
     F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
 {
     let result = state.change(work).await;
+    audit_refusal(state, context, action, key, result).await
+}
+
+/// Runs `operation` on the tenant `key` names as `caller`, unpinned (see
+/// [`change_unpinned`]), audited as `action`.
+pub async fn on_tenant<F>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    action: Action,
+    key: TenantKey,
+    operation: F,
+) -> Result<Tenant, ApiError>
+where
+    F: Fn(&mut dyn Session, &RequestContext, &TenantKey) -> Result<Tenant, ApiError>
+        + Clone
+        + Send
+        + 'static,
+{
+    let context = caller.context(state);
+    let work_context = context.clone();
+    let target = key.clone();
+    change_unpinned(state, &context, action, Some(key), move |session| {
+        operation(session, &work_context, &target)
+    })
+    .await
+}
+
+async fn audit_refusal<T>(
+    state: &web::Data<AppState>,
+    context: &RequestContext,
+    action: Action,
+    key: Option<TenantKey>,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
     if let Err(error) = &result
         && is_refusal(error)
     {
@@ -63,12 +98,7 @@ where
             "the tenant is being changed by others; retry".into(),
         ));
     }
-    if let Err(error) = &result
-        && is_refusal(error)
-    {
-        record_failure(state, context.clone(), action, key, error).await;
-    }
-    result
+    audit_refusal(state, context, action, key, result).await
 }
 
 /// Records that `action` was refused with `error`.

@@ -56,18 +56,16 @@ pub async fn add(
             return Err(error);
         }
     };
-    let work_context = context.clone();
-    let target = key.clone();
-    let tenant = audited::change_unpinned(
+    let tenant = audited::on_tenant(
         &state,
-        &context,
+        &caller,
         Action::DomainAdd,
-        Some(key),
-        move |session| {
+        key,
+        move |session, context, key| {
             Ok(operations::add_domain(
                 session,
-                &work_context,
-                &target,
+                context,
+                key,
                 host.clone(),
                 primary,
             )?)
@@ -84,24 +82,13 @@ pub async fn remove(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, host_segment) = path.into_inner();
-    let key = tenant_key(&tenant)?;
     let host = host(&host_segment)?;
-    let context = caller.context(&state);
-    let work_context = context.clone();
-    let target = key.clone();
-    let tenant = audited::change_unpinned(
+    let tenant = audited::on_tenant(
         &state,
-        &context,
+        &caller,
         Action::DomainRemove,
-        Some(key),
-        move |session| {
-            Ok(operations::remove_domain(
-                session,
-                &work_context,
-                &target,
-                &host,
-            )?)
-        },
+        tenant_key(&tenant)?,
+        move |session, context, key| Ok(operations::remove_domain(session, context, key, &host)?),
     )
     .await?;
     Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
@@ -114,22 +101,15 @@ pub async fn set_primary(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, host_segment) = path.into_inner();
-    let key = tenant_key(&tenant)?;
     let host = host(&host_segment)?;
-    let context = caller.context(&state);
-    let work_context = context.clone();
-    let target = key.clone();
-    let tenant = audited::change_unpinned(
+    let tenant = audited::on_tenant(
         &state,
-        &context,
+        &caller,
         Action::DomainSetPrimary,
-        Some(key),
-        move |session| {
+        tenant_key(&tenant)?,
+        move |session, context, key| {
             Ok(operations::set_primary_domain(
-                session,
-                &work_context,
-                &target,
-                &host,
+                session, context, key, &host,
             )?)
         },
     )

@@ -205,8 +205,6 @@ async fn transition(
     segment: &str,
     target: Status,
 ) -> Result<Tenant, ApiError> {
-    let key = tenant_key(segment)?;
-    let context = caller.context(state);
     let action = match target {
         Status::Suspended => Action::TenantSuspend,
         Status::Cancelled => Action::TenantCancel,
@@ -214,17 +212,17 @@ async fn transition(
         Status::Active => Action::TenantUnsuspend,
     };
     let urls = state.urls.clone();
-    let work_context = context.clone();
-    let target_key = key.clone();
-    audited::change_unpinned(state, &context, action, Some(key), move |session| {
-        Ok(operations::change_status(
-            session,
-            &work_context,
-            &urls,
-            &target_key,
-            target,
-        )?)
-    })
+    audited::on_tenant(
+        state,
+        &caller,
+        action,
+        tenant_key(segment)?,
+        move |session, context, key| {
+            Ok(operations::change_status(
+                session, context, &urls, key, target,
+            )?)
+        },
+    )
     .await
 }
 
@@ -236,38 +234,34 @@ async fn transition_from(
     segment: &str,
     from: Status,
 ) -> Result<Tenant, ApiError> {
-    let key = tenant_key(segment)?;
-    let context = caller.context(state);
-    let action = if from == Status::Deleted {
-        Action::TenantRestore
+    let (action, verb) = if from == Status::Deleted {
+        (Action::TenantRestore, "restored")
     } else {
-        Action::TenantUnsuspend
+        (Action::TenantUnsuspend, "unsuspended")
     };
     let urls = state.urls.clone();
-    let work_context = context.clone();
-    let target_key = key.clone();
-    audited::change_unpinned(state, &context, action, Some(key), move |session| {
-        let current = find_tenant(session, &target_key)?;
-        if current.status != from {
-            return Err(ApiError::Conflict(format!(
-                "the tenant is {}; only a {} tenant can be {}",
-                current.status,
-                from,
-                if from == Status::Deleted {
-                    "restored"
-                } else {
-                    "unsuspended"
-                },
-            )));
-        }
-        Ok(operations::change_status(
-            session,
-            &work_context,
-            &urls,
-            &target_key,
-            Status::Active,
-        )?)
-    })
+    audited::on_tenant(
+        state,
+        &caller,
+        action,
+        tenant_key(segment)?,
+        move |session, context, key| {
+            let current = find_tenant(session, key)?;
+            if current.status != from {
+                return Err(ApiError::Conflict(format!(
+                    "the tenant is {}; only a {from} tenant can be {verb}",
+                    current.status
+                )));
+            }
+            Ok(operations::change_status(
+                session,
+                context,
+                &urls,
+                key,
+                Status::Active,
+            )?)
+        },
+    )
     .await
 }
 
