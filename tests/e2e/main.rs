@@ -5,5 +5,7 @@
 mod admin_access;
 mod admin_records;
 mod admin_tenants;
+mod emails;
 mod operations;
 mod startup;
+mod tahoe;

@@ -3,24 +3,41 @@
 //! Each test spawns its own [`TestApp`] on a fresh database ([`TestDatabase`]); nothing is
 //! shared between tests. [`on_both_backends!`] runs one async test body on SQLite and on
 //! PostgreSQL (the latter is skipped, saying so, when `TENANTRY_TEST_POSTGRES_URL` is unset).
+//!
+//! The app runs its outbox delivery worker (polling every 100 ms). Without an SMTP URL it
+//! only logs emails; point it at an in-process [`smtp::SmtpSink`] to read what was sent:
+//! `TestApp::spawn_with(database, |settings| sink.configure(settings))`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "test harness: a failure is a test failure"
 )]
 
+#[cfg(test)]
+mod outbox_delivery;
+pub mod smtp;
+
+use std::time::Duration;
+
 use actix_web::dev::ServerHandle;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use serde_json::Value;
+use tenantry::delivery::DeliveryWorker;
 use tenantry::settings::Settings;
 pub use tenantry_store::testing::TestDatabase;
 
 /// The first operator's password in every test app.
 pub const ADMIN_PASSWORD: &str = "test-admin-password-1";
 
+/// How often a test app's delivery worker looks at the outbox.
+pub const MAIL_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
 /// A running server and the database under it.
 pub struct TestApp {
+    /// The outbox delivery worker, if the settings run one. Declared first so that it
+    /// stops (on drop) before the database goes away.
+    worker: Option<DeliveryWorker>,
     /// `http://127.0.0.1:PORT`
     pub address: String,
     /// The database the server uses; dropped (deleted) with the app.
@@ -60,14 +77,17 @@ impl TestApp {
         let mut settings = Settings::new(database.url(), "127.0.0.1:0".parse().unwrap());
         settings.http.workers = Some(2);
         settings.first_operator.password = Some(ADMIN_PASSWORD.into());
+        settings.mail_poll_interval = MAIL_POLL_INTERVAL;
         customise(&mut settings);
-        let application = tenantry::startup::build(settings)
+        let server = tenantry::startup::build(settings)
             .await
             .expect("the app starts");
-        let address = format!("http://127.0.0.1:{}", application.port());
-        let handle = application.handle();
+        let address = format!("http://127.0.0.1:{}", server.port());
+        let handle = server.handle();
+        let (application, worker) = server.into_parts();
         actix_web::rt::spawn(application.run_until_stopped());
         TestApp {
+            worker,
             address,
             database,
             client: awc::Client::default(),
@@ -132,15 +152,27 @@ impl TestApp {
         reply.json["token"].as_str().unwrap().to_owned()
     }
 
-    /// Stops the server gracefully and waits until it has.
+    /// Stops the server gracefully, then its delivery worker, and waits until both have.
     pub async fn stop(self) {
-        self.handle.stop(true).await;
+        self.stop_and_keep_database().await;
     }
 
-    /// Stops the server and hands back its database, to start another server over it.
-    pub async fn stop_and_keep_database(self) -> TestDatabase {
+    /// Stops the server and its delivery worker and hands back the database, to start
+    /// another server over it.
+    pub async fn stop_and_keep_database(mut self) -> TestDatabase {
         self.handle.stop(true).await;
+        self.stop_worker().await;
         self.database
+    }
+
+    /// Stops the delivery worker (if it runs) and waits until it has; the HTTP server
+    /// goes on. Emails queued from now on stay in the outbox.
+    pub async fn stop_worker(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            actix_web::rt::task::spawn_blocking(move || worker.stop())
+                .await
+                .expect("the delivery worker stops");
+        }
     }
 
     /// The server handle, to stop it from a test.

@@ -3,12 +3,20 @@
 //! Every setting reads an environment variable and may be overridden by its flag. Values
 //! are parsed here, so an invalid one stops start-up with a message naming it.
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
+use lettre::message::Mailbox;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::DomainName;
 use tenantry_tenant::urls::UrlProfile;
+use url::{Position, Url};
+
+use crate::mailer::parse_mailbox;
+use crate::smtp_url::SmtpUrl;
 
 /// Default database: an SQLite file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenantry.db";
@@ -62,7 +70,7 @@ pub struct CreateOperatorArgs {
 pub struct SettingsArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
-          value_parser = parse_database_url, hide_env_values = true)]
+          value_parser = Hidden(parse_database_url), hide_env_values = true)]
     pub database_url: DatabaseUrl,
     /// Address to listen on.
     #[arg(
@@ -100,11 +108,81 @@ pub struct SettingsArgs {
     /// Key that signs the JWTs of `/oauth/token`, at least 32 characters. When unset, one
     /// is generated once and kept in the database, shared by every node using it.
     #[arg(long, global = true, env = "TENANTRY_JWT_SECRET", hide_env_values = true,
-          value_parser = parse_jwt_secret)]
+          value_parser = Hidden(parse_jwt_secret))]
     pub jwt_secret: Option<String>,
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, global = true, env = "TENANTRY_WORKERS")]
     pub workers: Option<usize>,
+    /// SMTP server for outbox emails: `smtp://[USER:PASSWORD@]HOST:PORT` (plain),
+    /// `…?tls=starttls`, or `smtps://…` (TLS). When unset, emails are only logged
+    /// (recipient and subject) and marked delivered.
+    #[arg(long, global = true, env = "TENANTRY_SMTP_URL", hide_env_values = true,
+          value_parser = Hidden(parse_smtp_url))]
+    pub smtp_url: Option<SmtpUrl>,
+    /// Sender of outbox emails, e.g. `Example <no-reply@example.com>`.
+    #[arg(long, global = true, env = "TENANTRY_MAIL_FROM", default_value = DEFAULT_MAIL_FROM,
+          value_parser = parse_mailbox)]
+    pub mail_from: Mailbox,
+    /// Public base URL of this service, e.g. `https://accounts.example.com`, for links in
+    /// emails.
+    #[arg(long, global = true, env = "TENANTRY_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+/// Default sender of outbox emails.
+pub const DEFAULT_MAIL_FROM: &str = "tenantry <no-reply@localhost>";
+
+fn parse_smtp_url(text: &str) -> Result<SmtpUrl, String> {
+    SmtpUrl::parse(text).map_err(|error| error.to_string())
+}
+
+/// Accepts an absolute `http` or `https` URL with a host and no query, fragment or
+/// credentials; returns it without a trailing slash (`https://example.com/accounts`).
+pub fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = Url::parse(text).map_err(|error| format!("not a URL: {error}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the scheme must be http or https, not {:?}",
+            url.scheme()
+        ));
+    }
+    if !url.has_host() {
+        return Err("the URL names no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the URL must not carry credentials".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or fragment".into());
+    }
+    Ok(url[..Position::AfterPath].trim_end_matches('/').to_owned())
+}
+
+/// A value parser whose errors do not quote the value, for settings that may hold a
+/// password (clap's own message would print it, and with it the environment variable).
+#[derive(Clone, Copy)]
+struct Hidden<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Hidden<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg.map_or_else(|| "a setting".to_owned(), ToString::to_string);
+        let refuse = |reason: &str| {
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("invalid value for '{name}' (not shown, it may be secret): {reason}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| refuse("not valid UTF-8"))?;
+        (self.0)(text).map_err(|reason| refuse(&reason))
+    }
 }
 
 fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
@@ -151,5 +229,95 @@ mod tests {
         let error = Cli::try_parse_from(["tenantry", "--database-url", "mysql://x", "migrate"])
             .unwrap_err();
         assert!(error.to_string().contains("--database-url"), "{error}");
+        let error =
+            Cli::try_parse_from(["tenantry", "--smtp-url", "http://mail", "serve"]).unwrap_err();
+        assert!(error.to_string().contains("--smtp-url"), "{error}");
+        let error = Cli::try_parse_from(["tenantry", "--mail-from", "nobody"]).unwrap_err();
+        assert!(error.to_string().contains("--mail-from"), "{error}");
+        let error =
+            Cli::try_parse_from(["tenantry", "--public-url", "ftp://example.com"]).unwrap_err();
+        assert!(error.to_string().contains("--public-url"), "{error}");
+    }
+
+    #[test]
+    fn an_invalid_smtp_url_is_refused_without_showing_its_password() {
+        let error = Cli::try_parse_from(["tenantry", "--smtp-url", "smtp://u:hunter2@mail/x"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--smtp-url"), "{error}");
+        assert!(error.contains("path"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = Cli::try_parse_from([
+            "tenantry",
+            "--database-url",
+            "mysql://root:hunter2@db/x",
+            "migrate",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("--database-url"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = Cli::try_parse_from(["tenantry", "--jwt-secret", "hunter2"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--jwt-secret"), "{error}");
+        assert!(error.contains("at least"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn mail_settings_are_parsed() {
+        let cli = Cli::try_parse_from([
+            "tenantry",
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--mail-from",
+            "Example <no-reply@example.com>",
+            "--public-url",
+            "https://Accounts.Example.com/",
+        ])
+        .unwrap();
+        let smtp = cli.settings.smtp_url.unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+        assert_eq!(
+            cli.settings.mail_from.email.to_string(),
+            "no-reply@example.com"
+        );
+        assert_eq!(
+            cli.settings.public_url.as_deref(),
+            Some("https://accounts.example.com")
+        );
+    }
+
+    #[test]
+    fn public_urls_lose_their_trailing_slash() {
+        let accepted = [
+            (
+                "https://accounts.example.com",
+                "https://accounts.example.com",
+            ),
+            (
+                "https://accounts.example.com/",
+                "https://accounts.example.com",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            (
+                "https://example.com/accounts/",
+                "https://example.com/accounts",
+            ),
+        ];
+        for (text, expected) in accepted {
+            assert_eq!(parse_public_url(text).as_deref(), Ok(expected), "{text}");
+        }
+        for refused in [
+            "accounts.example.com",
+            "ftp://example.com",
+            "https://example.com/?a=1",
+            "https://example.com/#top",
+            "https://user:pw@example.com",
+            "https://",
+        ] {
+            assert!(parse_public_url(refused).is_err(), "{refused}");
+        }
     }
 }

@@ -4,8 +4,11 @@
 //! [`startup::build`] with their own [`settings::Settings`] (port 0, their own database).
 
 pub mod cli;
+pub mod delivery;
+pub mod mailer;
 pub mod operators;
 pub mod settings;
+pub mod smtp_url;
 pub mod startup;
 
 use std::io::{BufRead, IsTerminal};
@@ -33,10 +36,14 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let application = startup::build(settings.clone()).await?;
         log::info!(
-            "tenantry listening on http://{}:{} (database {})",
+            "tenantry listening on http://{}:{} (database {}, emails {})",
             settings.http.bind.ip(),
             application.port(),
-            settings.database_url.redacted()
+            settings.database_url.redacted(),
+            match &settings.smtp_url {
+                Some(url) => format!("to {url}"),
+                None => "logged, not sent: TENANTRY_SMTP_URL is unset".to_owned(),
+            }
         );
         application.run_until_stopped().await?;
         log::info!("tenantry stopped");

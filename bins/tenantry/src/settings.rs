@@ -2,12 +2,17 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::message::Mailbox;
 
 use tenantry_http::HttpSettings;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::urls::UrlConfig;
 
 use crate::cli::SettingsArgs;
+use crate::smtp_url::SmtpUrl;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -22,6 +27,30 @@ pub struct Settings {
     pub urls: UrlConfig,
     /// The configured JWT signing key; `None` uses the one kept in the database.
     pub jwt_secret: Option<Secret>,
+    /// Where outbox emails are sent; `None` only logs them (recipient and subject).
+    pub smtp_url: Option<SmtpUrl>,
+    /// The sender of outbox emails.
+    pub mail_from: Mailbox,
+    /// This service's public base URL, without a trailing slash, for links in emails.
+    pub public_url: Option<String>,
+    /// Whether `serve` runs the outbox delivery worker. Tests that inspect the outbox
+    /// rows themselves turn it off.
+    pub deliver_emails: bool,
+    /// How long the delivery worker waits between looks at the outbox.
+    pub mail_poll_interval: Duration,
+}
+
+/// The delivery worker's default pause between looks at the outbox.
+pub const MAIL_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The default sender, `tenantry <no-reply@localhost>`.
+#[allow(
+    clippy::expect_used,
+    reason = "constant parts that lettre accepts, as a test below proves"
+)]
+pub fn default_mail_from() -> Mailbox {
+    let address = Address::new("no-reply", "localhost").expect("a valid constant address");
+    Mailbox::new(Some("tenantry".into()), address)
 }
 
 /// A secret setting: its `Debug` output never shows it.
@@ -64,6 +93,11 @@ impl Settings {
             },
             urls: UrlConfig::default(),
             jwt_secret: None,
+            smtp_url: None,
+            mail_from: default_mail_from(),
+            public_url: None,
+            deliver_emails: true,
+            mail_poll_interval: MAIL_POLL_INTERVAL,
         }
     }
 }
@@ -81,6 +115,11 @@ impl From<SettingsArgs> for Settings {
             },
             urls: UrlConfig::new(args.url_profile, args.base_domain),
             jwt_secret: args.jwt_secret.map(Secret),
+            smtp_url: args.smtp_url,
+            mail_from: args.mail_from,
+            public_url: args.public_url,
+            deliver_emails: true,
+            mail_poll_interval: MAIL_POLL_INTERVAL,
         }
     }
 }
@@ -98,5 +137,24 @@ mod tests {
         let printed = format!("{operator:?}");
         assert!(!printed.contains("horse"), "{printed}");
         assert!(printed.contains("***"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_smtp_password() {
+        let mut settings = Settings::new(
+            DatabaseUrl::parse("sqlite://data/t.db").unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        settings.smtp_url =
+            Some(SmtpUrl::parse("smtps://mailer:hunter2@mail.example.com").unwrap());
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("mailer:***@mail.example.com"), "{printed}");
+    }
+
+    #[test]
+    fn the_default_sender_matches_the_command_line_default() {
+        let parsed = crate::mailer::parse_mailbox(crate::cli::DEFAULT_MAIL_FROM).unwrap();
+        assert_eq!(default_mail_from(), parsed);
     }
 }

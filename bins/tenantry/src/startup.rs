@@ -1,16 +1,19 @@
 //! Wiring: connect the store (migrating it), make sure an operator exists, settle the JWT
-//! signing key, build the app.
+//! signing key, build the app, start the outbox delivery worker.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::dev::ServerHandle;
 use actix_web::rt::task::spawn_blocking;
 use anyhow::Context;
 use tenantry_http::{ApiConfig, Application, Backend, PoolUsage, Session};
-use tenantry_registration::{AccessRepository, SecretToken};
+use tenantry_registration::{AccessRepository, Outbox, SecretToken};
 use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
 use tenantry_tenant::{Clock, RepositoryError, RequestContext, SystemClock};
 
+use crate::delivery::{Delivery, DeliveryWorker, OutboxSource};
+use crate::mailer::{LogMailer, Mailer, SmtpMailer};
 use crate::operators::ensure_first_operator;
 use crate::settings::Settings;
 
@@ -22,6 +25,9 @@ pub const PASSWORD_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const RESOLVE_STALENESS: Duration = Duration::from_secs(1);
 /// Failed logins one address may make in a burst.
 pub const LOGIN_BURST: u32 = 10;
+/// Registrations one token may make a minute.
+/// Registrations one API token may make a minute (the Tahoe API's limit).
+pub const REGISTRATIONS_PER_MINUTE: u32 = 60;
 
 /// The store as the HTTP layer's [`Backend`].
 #[derive(Debug, Clone)]
@@ -101,9 +107,85 @@ fn jwt_secret(settings: &Settings, database: &Database) -> anyhow::Result<Vec<u8
     Ok(key)
 }
 
+/// The outbox in the store, one pooled connection per operation (each its own
+/// transaction).
+#[derive(Debug, Clone)]
+pub struct StoreOutbox {
+    database: Database,
+}
+
+impl StoreOutbox {
+    /// The outbox of `database`.
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+}
+
+impl OutboxSource for StoreOutbox {
+    fn with_outbox<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Outbox) -> Result<T, RepositoryError>,
+    ) -> Result<T, RepositoryError> {
+        let mut conn = self.database.conn()?;
+        let mut store = TenantStore::new(&mut conn);
+        work(&mut store)
+    }
+}
+
+/// The mailer the settings ask for: SMTP when `smtp_url` is set, else the log.
+pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    match &settings.smtp_url {
+        Some(url) => {
+            let mailer = SmtpMailer::new(url, settings.mail_from.clone())
+                .with_context(|| format!("cannot set up the SMTP client for {url}"))?;
+            Ok(Arc::new(mailer))
+        }
+        None => Ok(Arc::new(LogMailer)),
+    }
+}
+
+/// A bound server and the outbox delivery worker that runs beside it.
+#[derive(Debug)]
+pub struct Server {
+    http: Application,
+    worker: Option<DeliveryWorker>,
+}
+
+impl Server {
+    /// The port the HTTP server listens on.
+    pub fn port(&self) -> u16 {
+        self.http.port()
+    }
+
+    /// A handle to stop the HTTP server; [`Server::run_until_stopped`] then stops the
+    /// worker.
+    pub fn handle(&self) -> ServerHandle {
+        self.http.handle()
+    }
+
+    /// Serves until the HTTP server stops (a signal or [`ServerHandle::stop`]), then stops
+    /// the delivery worker and waits for it.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Server { http, worker } = self;
+        let served = http.run_until_stopped().await;
+        if let Some(worker) = worker {
+            spawn_blocking(move || worker.stop()).await?;
+        }
+        Ok(served?)
+    }
+
+    /// The HTTP application and the worker, for a caller (the test harness) that stops
+    /// each itself.
+    pub fn into_parts(self) -> (Application, Option<DeliveryWorker>) {
+        (self.http, self.worker)
+    }
+}
+
 /// Connects to the database (applying migrations), creates the first operator if there is
-/// none, and binds the server. Blocking steps run off the async runtime.
-pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+/// none, binds the server and starts the outbox delivery worker (unless
+/// `settings.deliver_emails` is off). Blocking steps run off the async runtime.
+pub async fn build(settings: Settings) -> anyhow::Result<Server> {
+    let mailer = mailer(&settings)?;
     let url = settings.database_url.clone();
     let options = PoolOptions::default();
     let max_connections = options.max_size;
@@ -124,6 +206,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         jwt_secret(&bootstrap_settings, &bootstrap_database)
     })
     .await??;
+    let outbox = StoreOutbox::new(database.clone());
     let backend: Arc<dyn Backend> = Arc::new(StoreBackend {
         database,
         max_connections,
@@ -135,9 +218,19 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         password_cache_ttl: PASSWORD_CACHE_TTL,
         resolve_staleness: RESOLVE_STALENESS,
         login_burst: LOGIN_BURST,
+        registrations_per_minute: REGISTRATIONS_PER_MINUTE,
+        public_url: settings.public_url.clone(),
         clock: Arc::new(SystemClock),
     };
-    let application = Application::build(&settings.http, backend, config)
+    let http = Application::build(&settings.http, backend, config)
         .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
-    Ok(application)
+    let worker = if settings.deliver_emails {
+        let delivery = Delivery::new(outbox, mailer, Arc::new(SystemClock));
+        let worker = DeliveryWorker::start(delivery, settings.mail_poll_interval)
+            .context("cannot start the outbox delivery thread")?;
+        Some(worker)
+    } else {
+        None
+    };
+    Ok(Server { http, worker })
 }

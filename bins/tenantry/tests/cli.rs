@@ -65,6 +65,16 @@ fn invalid_settings_stop_start_up_with_a_message_naming_them() {
         "{}",
         text(&output.stderr)
     );
+
+    let output = run(
+        tenantry(data.path()).env("TENANTRY_SMTP_URL", "smtp://mailer:hunter2@mail?tls=maybe"),
+        "",
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("--smtp-url"), "{stderr}");
+    assert!(stderr.contains("tls="), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
 #[test]
@@ -152,10 +162,10 @@ fn serve_creates_an_operator_once_and_stops_gracefully_on_sigterm() {
         1,
         "the generated password is logged once: {log:#?}"
     );
-    assert!(
-        log.iter().any(|line| line.contains("tenantry stopped")),
-        "{log:#?}"
-    );
+    let position = |text: &str| log.iter().position(|line| line.contains(text));
+    let worker_stopped = position("outbox delivery stopped").expect("the worker stops");
+    let stopped = position("tenantry stopped").expect("the server stops");
+    assert!(worker_stopped < stopped, "{log:#?}");
 
     let (child, port, lines) = serve_with(data.path());
     assert!(http_get(port, "/health").starts_with("HTTP/1.1 200 OK"));

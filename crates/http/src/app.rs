@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::body::MAX_BODY_BYTES;
 use crate::state::{ApiConfig, AppState};
-use crate::{ApiError, Backend, admin, health, metrics, request_id};
+use crate::{ApiError, Backend, admin, health, links, metrics, request_id, tahoe};
 
 /// How the HTTP server runs.
 #[derive(Debug, Clone)]
@@ -78,6 +78,8 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(routes)
                 .configure(admin::configure)
+                .configure(tahoe::configure)
+                .configure(links::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs());

@@ -1,18 +1,31 @@
 //! The port through which HTTP handlers reach storage.
 
-use tenantry_registration::AccessRepository;
+use tenantry_registration::{AccessRepository, Outbox, UserRepository};
 use tenantry_tenant::{
     AuditLog, AuditSink, IdempotencyRepository, RepositoryError, TenantRepository,
 };
 
 /// Everything a handler may do with storage inside one transaction.
 pub trait Session:
-    TenantRepository + AuditSink + AuditLog + IdempotencyRepository + AccessRepository
+    TenantRepository
+    + AuditSink
+    + AuditLog
+    + IdempotencyRepository
+    + AccessRepository
+    + UserRepository
+    + Outbox
 {
 }
 
 impl<T> Session for T where
-    T: TenantRepository + AuditSink + AuditLog + IdempotencyRepository + AccessRepository + ?Sized
+    T: TenantRepository
+        + AuditSink
+        + AuditLog
+        + IdempotencyRepository
+        + AccessRepository
+        + UserRepository
+        + Outbox
+        + ?Sized
 {
 }
 

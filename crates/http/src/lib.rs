@@ -12,6 +12,7 @@ mod body;
 mod caller;
 mod error;
 mod health;
+mod links;
 mod metrics;
 mod oauth;
 mod operations;
@@ -19,6 +20,7 @@ mod request_id;
 mod resolve;
 mod resolve_cache;
 mod state;
+mod tahoe;
 
 pub use app::{Application, HttpSettings};
 pub use auth::MIN_SECRET_LEN;

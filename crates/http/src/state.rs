@@ -14,6 +14,7 @@ use crate::backend::{Backend, Session, in_transaction, reading};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::resolve_cache::ResolveCache;
+use crate::tahoe::rate_limit::RateLimiter;
 
 /// How the API behaves: the settings the binary reads and hands over.
 #[derive(Clone)]
@@ -30,6 +31,11 @@ pub struct ApiConfig {
     pub resolve_staleness: Duration,
     /// Failed logins a source address may make in a burst before 429.
     pub login_burst: u32,
+    /// Registrations one token may make a minute before 429.
+    pub registrations_per_minute: u32,
+    /// The base of emailed links (`https://accounts.example.com`); `None` uses the
+    /// tenant's primary domain.
+    pub public_url: Option<String>,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
 }
@@ -67,6 +73,10 @@ pub struct AppState {
     pub resolutions: ResolveCache<Resolution>,
     /// Request counters and latencies.
     pub metrics: Arc<Metrics>,
+    /// Registrations per token.
+    pub registrations: RateLimiter,
+    /// The base of emailed links, when configured.
+    pub public_url: Option<String>,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
 }
@@ -89,6 +99,8 @@ impl AppState {
             }),
             resolutions: ResolveCache::new(config.resolve_staleness, 100_000),
             metrics: Arc::new(Metrics::new()),
+            registrations: RateLimiter::per_minute(config.registrations_per_minute),
+            public_url: config.public_url,
             clock: config.clock,
         })
     }

@@ -46,9 +46,12 @@ pub mod email;
 pub mod error;
 pub mod full_name;
 pub mod hashing;
+pub mod memory;
 pub mod password;
+pub mod registration;
 pub mod token;
 pub mod username;
+pub mod users;
 
 pub use access::{
     AccessError, AccessRepository, ApiToken, IssuedToken, NewApiToken, OperatorAccount,
@@ -62,5 +65,14 @@ pub use error::RandomnessError;
 pub use full_name::{FullName, FullNameError};
 pub use hashing::{Argon2idHasher, HashError, PasswordHash, PasswordHasher};
 pub use password::{Password, PasswordError, PasswordGenerationError, PasswordViolation};
+pub use registration::{
+    GenerationError, LinkError, PreparedRegistration, Registered, RegistrationError,
+    RegistrationForm, activate, check_available, check_password_reset, complete_password_reset,
+    ensure_open, prepare_registration, record_registration,
+};
 pub use token::{SecretToken, TokenDigest, TokenError, constant_time_eq};
 pub use username::{Username, UsernameError};
+pub use users::{
+    LinkPurpose, LinkState, NewEmail, NewLink, NewUser, Outbox, QueuedEmail, Taken, User,
+    UserQuery, UserRepository,
+};

@@ -13,7 +13,7 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// A uniqueness rule refused the write; `field` names it (`name`, `service_id`,
-    /// `domain`, `username`, `token`, `idempotency_key`).
+    /// `domain`, `username`, `email`, `token`, `idempotency_key`).
     #[error("{field} is already taken")]
     Conflict {
         /// The field whose value clashed.
@@ -56,7 +56,7 @@ impl StoreError {
 /// The constraints whose violation is a client-visible clash, and the field each names.
 /// PostgreSQL reports the constraint (`tenants_name_key`), SQLite the column
 /// (`UNIQUE constraint failed: tenants.name`).
-const UNIQUE_FIELDS: [(&str, &str, &str); 6] = [
+const UNIQUE_FIELDS: [(&str, &str, &str); 8] = [
     ("tenants_name_key", "tenants.name", "name"),
     ("tenants_service_id_key", "tenants.service_id", "service_id"),
     ("domains_host_key", "domains.host", "domain"),
@@ -66,6 +66,16 @@ const UNIQUE_FIELDS: [(&str, &str, &str); 6] = [
         "idempotency_keys_actor_key_key",
         "idempotency_keys.actor, idempotency_keys.key",
         "idempotency_key",
+    ),
+    (
+        "users_tenant_id_username_key",
+        "users.tenant_id, users.username",
+        "username",
+    ),
+    (
+        "users_tenant_id_email_normalized_key",
+        "users.tenant_id, users.email_normalized",
+        "email",
     ),
 ];
 
@@ -219,6 +229,8 @@ mod tests {
             ("operators_username_key", "username"),
             ("api_tokens_digest_key", "token"),
             ("idempotency_keys_actor_key_key", "idempotency_key"),
+            ("users_tenant_id_username_key", "username"),
+            ("users_tenant_id_email_normalized_key", "email"),
         ] {
             let error = database_error(
                 DatabaseErrorKind::UniqueViolation,
@@ -241,6 +253,8 @@ mod tests {
                 "idempotency_keys.actor, idempotency_keys.key",
                 "idempotency_key",
             ),
+            ("users.tenant_id, users.username", "username"),
+            ("users.tenant_id, users.email_normalized", "email"),
         ] {
             let message: &'static str = format!("UNIQUE constraint failed: {column}").leak();
             let error = database_error(DatabaseErrorKind::UniqueViolation, message, None);
@@ -262,6 +276,20 @@ mod tests {
             Some("domains_one_primary_per_tenant"),
         );
         assert!(matches!(postgres, StoreError::Backend(_)), "{postgres:?}");
+        // A link digest clashing is a bug (256 random bits), not a client's conflict.
+        let digest = database_error(
+            DatabaseErrorKind::UniqueViolation,
+            "UNIQUE constraint failed: user_links.digest",
+            None,
+        );
+        assert!(matches!(digest, StoreError::Backend(_)), "{digest:?}");
+        // One column of a composite key is not the key.
+        let partial = database_error(
+            DatabaseErrorKind::UniqueViolation,
+            "UNIQUE constraint failed: users.username",
+            None,
+        );
+        assert!(matches!(partial, StoreError::Backend(_)), "{partial:?}");
     }
 
     #[test]

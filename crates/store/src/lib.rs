@@ -6,7 +6,8 @@
 //! - [`TenantStore`] implements, over one borrowed connection and inside the caller's
 //!   transaction, the tenant crate's `TenantRepository` (with its routing version),
 //!   `AuditSink`, `AuditLog` and `IdempotencyRepository`, and the registration crate's
-//!   `AccessRepository` (operators, API tokens, the JWT signing key);
+//!   `AccessRepository` (operators, API tokens, the JWT signing key), `UserRepository`
+//!   (a tenant's users and their single-use links) and `Outbox` (emails to deliver);
 //! - operator accounts: [`create_operator`], [`find_operator`], [`count_operators`],
 //!   [`set_operator_password`];
 //! - errors are [`StoreError`], which converts into the tenant crate's
@@ -39,6 +40,7 @@ mod idempotency;
 pub mod manager;
 pub mod migrations;
 mod operators;
+mod outbox;
 mod pool;
 mod routing;
 pub mod schema;
@@ -50,6 +52,7 @@ pub mod testing;
 mod time;
 mod tokens;
 mod url;
+mod users;
 
 #[cfg(test)]
 mod tests;

@@ -110,9 +110,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A tenant's users; unique by (tenant, username) and (tenant, lower-cased email).
+    users (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        username -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        is_active -> Bool,
+        is_tenant_admin -> Bool,
+        created_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Single-use activation and password-reset links, by SHA-256 digest (hex).
+    user_links (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        digest -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Emails waiting to be sent (and, with `delivered_at`, those sent).
+    outbox (id) {
+        id -> BigInt,
+        tenant_id -> Nullable<BigInt>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(domains -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> operators (operator_id));
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(user_links -> users (user_id));
+diesel::joinable!(outbox -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -122,5 +171,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     routing_state,
     idempotency_keys,
-    signing_keys
+    signing_keys,
+    users,
+    user_links,
+    outbox
 );

@@ -88,11 +88,17 @@ pub enum Action {
     TokenRevoke,
     /// A caller presented credentials that were refused.
     LoginFailure,
+    /// A user registered with a tenant.
+    UserRegister,
+    /// A user activated their account through an emailed link.
+    UserActivate,
+    /// A user set their password through an emailed link.
+    UserPasswordReset,
 }
 
 impl Action {
     /// Every action, for parsing and documentation.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::TenantCreate,
         Action::TenantUpdate,
         Action::TenantSuspend,
@@ -108,6 +114,9 @@ impl Action {
         Action::TokenCreate,
         Action::TokenRevoke,
         Action::LoginFailure,
+        Action::UserRegister,
+        Action::UserActivate,
+        Action::UserPasswordReset,
     ];
 
     /// The stored, dotted name.
@@ -128,6 +137,9 @@ impl Action {
             Action::TokenCreate => "token.create",
             Action::TokenRevoke => "token.revoke",
             Action::LoginFailure => "auth.login_failed",
+            Action::UserRegister => "user.register",
+            Action::UserActivate => "user.activate",
+            Action::UserPasswordReset => "user.password_reset",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod query;
 pub mod representation;
 mod tenants;
 mod tokens;
+mod users;
 
 use actix_web::http::Method;
 use actix_web::{Route, web};
@@ -277,6 +278,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             &[],
             &[(204, "Revoked"), (404, "Tenant or token not found")],
             || web::delete().to(tokens::revoke_for_tenant),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/tenants/{tenant_id}/users",
+            "List the tenant's users (never their password hashes)",
+            Operator,
+            None,
+            &["search", "page", "per_page"],
+            &[
+                (200, "A page of users:UserPage"),
+                (404, "Tenant not found"),
+                (422, "Invalid query:HTTPValidationError"),
+            ],
+            || web::get().to(users::list),
         ),
         endpoint(
             Method::POST,

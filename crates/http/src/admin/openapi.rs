@@ -191,6 +191,13 @@ fn schemas() -> Value {
             "outcome": {"enum": ["success", "failure"]}, "details": {"type": "object"},
         }},
         "AuditPage": page("AuditEvent"),
+        "User": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "tenant_id": {"type": "integer"}, "username": text,
+            "email": text, "name": text, "is_active": {"type": "boolean"},
+            "is_tenant_admin": {"type": "boolean"}, "has_password": {"type": "boolean"},
+            "created_at": text, "activated_at": nullable_text,
+        }},
+        "UserPage": page("User"),
         "Resolution": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": text, "status": text,
             "primary_domain": nullable_text, "display_name": text,

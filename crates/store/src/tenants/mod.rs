@@ -1,6 +1,6 @@
 //! Tenants on SQLite or PostgreSQL: [`TenantStore`] implements the tenant crate's
 //! [`TenantRepository`](tenantry_tenant::TenantRepository) over one borrowed connection
-//! (and, in their own modules, the audit, idempotency and access ports).
+//! (and, in their own modules, the audit, idempotency, access, user and outbox ports).
 //!
 //! The caller owns the transaction: a sequence of calls runs in whatever transaction the
 //! caller opened on the connection. A method that writes several rows (`insert`, `save`,
@@ -17,8 +17,8 @@ pub(crate) use rows::{from_json, to_json};
 
 use crate::{AsDbConnection, DbConnection};
 
-/// The repositories of tenants, audit events, idempotent responses, operators and API
-/// tokens over one connection.
+/// The repositories of tenants, audit events, idempotent responses, operators, API
+/// tokens, users and their links, and the outbox, over one connection.
 pub struct TenantStore<'c> {
     conn: &'c mut DbConnection,
 }

@@ -125,8 +125,9 @@ fn save(conn: &mut DbConnection, tenant: &Tenant) -> Result<Tenant, StoreError> 
     })
 }
 
-/// Removes the tenant; its domains and registration tokens go with the row (ON DELETE
-/// CASCADE). The routing version increases when a row was removed.
+/// Removes the tenant; its domains, registration tokens, users (with their links) and
+/// emails go with the row (ON DELETE CASCADE). The routing version increases when a row
+/// was removed.
 fn delete(conn: &mut DbConnection, id: TenantId) -> Result<bool, StoreError> {
     conn.transaction(|conn| {
         let deleted = diesel::delete(tenants::table.filter(tenants::id.eq(id.0))).execute(conn)?;

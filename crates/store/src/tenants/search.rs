@@ -5,23 +5,7 @@ use tenantry_tenant::{Status, TenantQuery};
 
 use crate::connection::MultiBackend;
 use crate::schema::{domains, tenants};
-use crate::sql::lower;
-
-/// The `LIKE` escape character used with [`escape_like`].
-const LIKE_ESCAPE: char = '\\';
-
-/// `input` with `\`, `%` and `_` escaped, so that it matches itself literally inside a
-/// `LIKE … ESCAPE '\'` pattern.
-pub(crate) fn escape_like(input: &str) -> String {
-    let mut escaped = String::with_capacity(input.len() + 2);
-    for character in input.chars() {
-        if matches!(character, '\\' | '%' | '_') {
-            escaped.push(LIKE_ESCAPE);
-        }
-        escaped.push(character);
-    }
-    escaped
-}
+use crate::sql::{LIKE_ESCAPE, escape_like, lower};
 
 /// The tenants `query` selects, before ordering and paging:
 ///
@@ -56,16 +40,4 @@ pub(crate) fn matching(query: &TenantQuery) -> tenants::BoxedQuery<'static, Mult
         );
     }
     select
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_wildcards_and_the_escape_character_are_escaped() {
-        assert_eq!(escape_like("plain"), "plain");
-        assert_eq!(escape_like("50%_off"), "50\\%\\_off");
-        assert_eq!(escape_like("back\\slash"), "back\\\\slash");
-    }
 }

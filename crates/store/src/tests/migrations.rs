@@ -4,9 +4,10 @@ use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 
 use diesel_migrations::MigrationHarness;
+use tenantry_registration::UserRepository;
 use tenantry_tenant::TenantRepository;
 
-use super::{new_tenant, on_both_backends};
+use super::{new_tenant, new_user, on_both_backends};
 use crate::migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::testing::TestDatabase;
 use crate::{StoreError, TenantStore, manager, revert_all, run_pending, schema};
@@ -17,9 +18,10 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 2] = [
+const ALL: [&str; 3] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
+    "2026-11-25-000002_users",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -32,7 +34,7 @@ fn tenant_count(test: &TestDatabase) -> Result<i64, StoreError> {
     Ok(schema::tenants::table.count().get_result(&mut conn)?)
 }
 
-/// The tables of the newest migration can be read; the routing version is seeded.
+/// The tables of the admin API migration can be read; the routing version is seeded.
 fn routing_version(test: &TestDatabase) -> Result<i64, StoreError> {
     let mut conn = manager::establish(&test.url())?;
     let idempotent: i64 = schema::idempotency_keys::table
@@ -45,6 +47,16 @@ fn routing_version(test: &TestDatabase) -> Result<i64, StoreError> {
         .first(&mut conn)?)
 }
 
+/// The tables of the newest migration can be read: (users, links, emails).
+fn user_rows(test: &TestDatabase) -> Result<(i64, i64, i64), StoreError> {
+    let mut conn = manager::establish(&test.url())?;
+    Ok((
+        schema::users::table.count().get_result(&mut conn)?,
+        schema::user_links::table.count().get_result(&mut conn)?,
+        schema::outbox::table.count().get_result(&mut conn)?,
+    ))
+}
+
 fn migrations_go_up_down_and_up_again(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
@@ -55,26 +67,34 @@ fn migrations_go_up_down_and_up_again(test: &TestDatabase) {
     );
     assert_eq!(tenant_count(test).unwrap(), 0);
     assert_eq!(routing_version(test).unwrap(), 0);
+    assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
 
     assert_eq!(revert_all(&url).unwrap(), all_reversed());
     assert!(tenant_count(test).is_err(), "the tables are gone");
     assert!(routing_version(test).is_err(), "the new tables too");
+    assert!(user_rows(test).is_err(), "and the newest");
     assert_eq!(revert_all(&url).unwrap(), Vec::<String>::new());
 
     assert_eq!(run_pending(&url).unwrap(), ALL);
     assert_eq!(tenant_count(test).unwrap(), 0);
     assert_eq!(routing_version(test).unwrap(), 0);
+    assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
 }
 
-/// Reverting the admin API migration alone keeps the control plane's data.
+/// Reverting the newest migration alone keeps the older migrations' data; reverting it
+/// again and again takes the migrations off one by one.
 fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
     let mut conn = manager::establish(&url).unwrap();
-    TenantStore::new(&mut conn)
+    let tenant = TenantStore::new(&mut conn)
         .insert(&new_tenant("talent1", &["a.example.com"]))
         .unwrap();
-    let reverted = match url.sqlite_path() {
+    TenantStore::new(&mut conn)
+        .insert_user(&new_user(tenant.id, "ada", "ada@example.org", 1))
+        .unwrap();
+    drop(conn);
+    let revert_last = || match url.sqlite_path() {
         Some(path) => manager::establish_sqlite(path)
             .unwrap()
             .revert_last_migration(SQLITE_MIGRATIONS)
@@ -84,12 +104,27 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
             .revert_last_migration(POSTGRES_MIGRATIONS)
             .map(|version| version.to_string()),
     };
-    assert_eq!(reverted.unwrap(), "20261125000001");
+    assert_eq!(revert_last().unwrap(), "20261125000002");
+    assert!(user_rows(test).is_err());
+    assert_eq!(
+        routing_version(test).unwrap(),
+        1,
+        "the tenant insert bumped it"
+    );
+    assert_eq!(tenant_count(test).unwrap(), 1);
+
+    assert_eq!(run_pending(&url).unwrap(), [ALL[2]]);
+    assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
+    assert_eq!(tenant_count(test).unwrap(), 1);
+
+    assert_eq!(revert_last().unwrap(), "20261125000002");
+    assert_eq!(revert_last().unwrap(), "20261125000001");
     assert!(routing_version(test).is_err());
     assert_eq!(tenant_count(test).unwrap(), 1);
 
-    assert_eq!(run_pending(&url).unwrap(), [ALL[1]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[1..]);
     assert_eq!(routing_version(test).unwrap(), 0);
+    assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 }
 

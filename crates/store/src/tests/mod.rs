@@ -5,9 +5,11 @@
 mod audit;
 mod conflicts;
 mod idempotency;
+mod links;
 mod listing;
 mod migrations;
 mod operators;
+mod outbox;
 mod pool;
 mod roundtrip;
 mod routing;
@@ -16,11 +18,13 @@ mod schema_rules;
 mod signing_key;
 mod tokens;
 mod transactions;
+mod users;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
+use tenantry_registration::{Email, FullName, NewUser, PasswordHash, Username};
 use tenantry_tenant::{
-    Domain, DomainName, MfaMethod, NewTenant, ServiceId, Settings, Status, TenantName,
+    Domain, DomainName, MfaMethod, NewTenant, ServiceId, Settings, Status, TenantId, TenantName,
 };
 
 use crate::testing::TestDatabase;
@@ -127,5 +131,28 @@ pub(crate) fn bare_tenant(
         settings: Settings::default(),
         domains: domains(hosts),
         created_at: at(0),
+    }
+}
+
+/// A well-formed argon2id PHC string, told apart by `salt` (base64 without padding).
+pub(crate) fn password_hash(salt: &str) -> PasswordHash {
+    PasswordHash::from_phc(format!(
+        "$argon2id$v=19$m=19456,t=2,p=1${salt}$RdescudvJCsgt3ub+b+dWRWJTmaaJObG8Ma5jq4Jf5Q"
+    ))
+    .unwrap()
+}
+
+/// An inactive user of `tenant` without a password, registered `seconds` after the base
+/// time, named after the username.
+pub(crate) fn new_user(tenant: TenantId, username: &str, email: &str, seconds: i64) -> NewUser {
+    NewUser {
+        tenant_id: tenant,
+        username: Username::parse(username).unwrap(),
+        email: Email::parse(email).unwrap(),
+        name: FullName::parse(&format!("{username} Lovelace")).unwrap(),
+        password_hash: None,
+        is_active: false,
+        is_tenant_admin: false,
+        created_at: at(seconds),
     }
 }

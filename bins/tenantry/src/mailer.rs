@@ -1,0 +1,194 @@
+//! Sending one email: over SMTP ([`SmtpMailer`]), or only into the log when no SMTP server
+//! is configured ([`LogMailer`]).
+//!
+//! Bodies carry single-use link secrets: nothing here logs them or puts them in an error.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{SmtpTransport, Transport};
+
+use crate::smtp_url::{SmtpSecurity, SmtpUrl};
+
+/// How long one SMTP command may take before the attempt fails (and is retried later).
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Sends an email. Implementations block; call them off async worker threads.
+pub trait Mailer: Send + Sync {
+    /// Sends a plain-text email to `to`. `Ok` means the server accepted it.
+    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError>;
+}
+
+/// Why an email was not sent. The text never includes the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// Trying again will not help: the server refused the message or recipient for good,
+    /// or the message cannot be built (e.g. the recipient is not a valid address).
+    #[error("permanent: {0}")]
+    Permanent(String),
+    /// The server or the network failed; a later attempt may succeed.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl MailError {
+    /// Whether retrying cannot help.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Permanent(_))
+    }
+}
+
+/// Stands in for an SMTP server when none is configured: logs the recipient and subject
+/// (never the body) and reports success.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogMailer;
+
+impl Mailer for LogMailer {
+    fn send(&self, to: &str, subject: &str, _body: &str) -> Result<(), MailError> {
+        log::info!(
+            "no SMTP server configured (TENANTRY_SMTP_URL): email to {to} with subject \
+             {subject:?} logged, not sent"
+        );
+        Ok(())
+    }
+}
+
+/// Sends through an SMTP server with lettre's blocking transport, one connection per
+/// email.
+#[derive(Clone)]
+pub struct SmtpMailer {
+    transport: SmtpTransport,
+    from: Mailbox,
+    server: String,
+}
+
+impl std::fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("server", &self.server)
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpMailer {
+    /// A mailer for the server at `url`, sending as `from`. Fails only when the TLS
+    /// settings cannot be prepared; nothing connects until the first email.
+    pub fn new(url: &SmtpUrl, from: Mailbox) -> Result<SmtpMailer, MailError> {
+        let mut builder = SmtpTransport::builder_dangerous(url.host.as_str())
+            .port(url.port)
+            .timeout(Some(SMTP_TIMEOUT));
+        let tls = |host: &str| {
+            TlsParameters::new(host.to_owned())
+                .map_err(|error| MailError::Permanent(format!("TLS set-up failed: {error}")))
+        };
+        builder = match url.security {
+            SmtpSecurity::Plain => builder.tls(Tls::None),
+            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls(&url.host)?)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls(&url.host)?)),
+        };
+        if let Some(credentials) = &url.credentials {
+            builder = builder.credentials(Credentials::new(
+                credentials.username.clone(),
+                credentials.password.clone(),
+            ));
+        }
+        Ok(SmtpMailer {
+            transport: builder.build(),
+            from,
+            server: url.to_string(),
+        })
+    }
+
+    fn message(&self, to: &str, subject: &str, body: &str) -> Result<Message, MailError> {
+        let recipient: Mailbox = to
+            .parse()
+            .map_err(|_| MailError::Permanent("the recipient is not a valid address".into()))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(recipient)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(|error| MailError::Permanent(format!("cannot build the message: {error}")))
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
+        let message = self.message(to, subject, body)?;
+        match self.transport.send(&message) {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_permanent() => Err(MailError::Permanent(error.to_string())),
+            Err(error) => Err(MailError::Transient(error.to_string())),
+        }
+    }
+}
+
+/// Parses a sender such as `tenantry <no-reply@example.com>` or `no-reply@example.com`.
+pub fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
+    text.parse::<Mailbox>().map_err(|_| {
+        "must be an address such as no-reply@example.com or \"Name <no-reply@example.com>\""
+            .to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mailer() -> SmtpMailer {
+        let url = SmtpUrl::parse("smtp://127.0.0.1:1").unwrap();
+        SmtpMailer::new(
+            &url,
+            parse_mailbox("tenantry <no-reply@localhost>").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_default_sender_parses() {
+        let from = parse_mailbox("tenantry <no-reply@localhost>").unwrap();
+        assert_eq!(from.name.as_deref(), Some("tenantry"));
+        assert_eq!(from.email.to_string(), "no-reply@localhost");
+        assert!(parse_mailbox("no-reply@example.com").is_ok());
+        assert!(parse_mailbox("not an address").is_err());
+        assert!(parse_mailbox("").is_err());
+    }
+
+    #[test]
+    fn an_invalid_recipient_is_a_permanent_failure() {
+        let error = mailer()
+            .send("not an address", "Hi", "secret-link")
+            .unwrap_err();
+        assert!(error.is_permanent(), "{error}");
+        assert!(!error.to_string().contains("secret-link"));
+    }
+
+    #[test]
+    fn an_unreachable_server_is_a_transient_failure() {
+        // Port 1 on the loopback interface refuses the connection at once.
+        let error = mailer()
+            .send("ada@example.com", "Hi", "secret-link")
+            .unwrap_err();
+        assert!(!error.is_permanent(), "{error}");
+        assert!(!error.to_string().contains("secret-link"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_smtp_password() {
+        let url = SmtpUrl::parse("smtps://u:hunter2@mail.example.com").unwrap();
+        let mailer = SmtpMailer::new(&url, parse_mailbox("a@example.com").unwrap()).unwrap();
+        let printed = format!("{mailer:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("mail.example.com"), "{printed}");
+    }
+
+    #[test]
+    fn the_log_mailer_reports_success() {
+        assert_eq!(LogMailer.send("ada@example.com", "Hi", "body"), Ok(()));
+    }
+}

@@ -1,0 +1,4 @@
+-- Reverses up.sql.
+DROP TABLE outbox;
+DROP TABLE user_links;
+DROP TABLE users;

@@ -1,0 +1,175 @@
+//! The registration emails end to end: registered over the Tahoe API, delivered over SMTP to
+//! an in-process sink, followed by "clicking" the link.
+
+use std::time::Duration;
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tenantry_e2e::smtp::SmtpSink;
+use tenantry_e2e::{Reply, TestApp, TestDatabase, on_both_backends};
+
+on_both_backends!(
+    an_activation_link_activates_once,
+    a_password_reset_link_sets_the_password,
+);
+
+/// The path of the first link to this server in `body`.
+fn link_path(body: &str, base: &str) -> String {
+    let start = body.find(base).expect("the email has a link to tenantry");
+    let link: String = body[start + base.len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    link
+}
+
+async fn app_with_sink(database: TestDatabase) -> (TestApp, SmtpSink, String) {
+    let sink = SmtpSink::start();
+    let public = "http://tenantry.test";
+    let app = TestApp::spawn_with(database, |settings| {
+        sink.configure(settings);
+        settings.public_url = Some(public.to_owned());
+    })
+    .await;
+    app.create_tenant(json!({"name": "talent1", "display_name": "Talent One"}))
+        .await;
+    let token = app
+        .send_json(
+            app.operator(Method::POST, "/api/v1/admin/tenants/talent1/tokens"),
+            &json!({}),
+        )
+        .await
+        .json["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app, sink, token)
+}
+
+async fn register(app: &TestApp, token: &str, body: Value) -> Reply {
+    app.send_json(
+        app.client
+            .post(app.url("/tahoe/api/v2/registrations/"))
+            .insert_header(("Authorization", format!("Token {token}"))),
+        &body,
+    )
+    .await
+}
+
+async fn user(app: &TestApp) -> Value {
+    app.send(app.operator(Method::GET, "/api/v1/admin/tenants/talent1/users"))
+        .await
+        .json["items"][0]
+        .clone()
+}
+
+async fn an_activation_link_activates_once(database: TestDatabase) {
+    let (app, sink, token) = app_with_sink(database).await;
+    let reply = register(
+        &app,
+        &token,
+        json!({"username": "ada", "email": "ada@example.org", "name": "Ada", "password": "correct-horse-9"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(user(&app).await["is_active"], false);
+
+    let messages = sink.wait_for(1, Duration::from_secs(10));
+    let message = &messages[0];
+    assert_eq!(message.to, vec!["ada@example.org".to_owned()]);
+    assert!(
+        message.subject().unwrap().contains("Talent One"),
+        "{:?}",
+        message.subject()
+    );
+    assert!(message.body.contains("Talent One"));
+    let path = link_path(&message.body, "http://tenantry.test");
+    assert!(path.starts_with("/activate/"), "{path}");
+
+    let page = app.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text.contains("Your account is active"));
+    let activated = user(&app).await;
+    assert_eq!(activated["is_active"], true);
+    assert!(activated["activated_at"].is_string());
+
+    let again = app
+        .send(
+            app.client
+                .get(app.url(&path))
+                .insert_header(("Accept", "application/json")),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::GONE);
+    assert_eq!(again.json, json!({"detail": "This link was already used."}));
+    let unknown = app.get("/activate/not-a-real-link").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    let log = app
+        .send(app.operator(
+            Method::GET,
+            "/api/v1/admin/audit?tenant=talent1&action=user.activate",
+        ))
+        .await;
+    assert_eq!(log.json["total"], 1);
+    assert!(
+        !log.text.contains(&path["/activate/".len()..]),
+        "link secrets stay out of the log"
+    );
+}
+
+async fn a_password_reset_link_sets_the_password(database: TestDatabase) {
+    let (app, sink, token) = app_with_sink(database).await;
+    let reply = register(
+        &app,
+        &token,
+        json!({"username": "grace", "email": "grace@example.org", "name": "Grace"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let messages = sink.wait_for(1, Duration::from_secs(10));
+    let path = link_path(&messages[0].body, "http://tenantry.test");
+    assert!(path.starts_with("/password-reset/"), "{path}");
+
+    let form = app.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.text.contains("<form method=\"post\">"),
+        "{}",
+        form.text
+    );
+
+    let weak = app
+        .send_json(
+            app.client.post(app.url(&path)),
+            &json!({"password": "short"}),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST, "{}", weak.text);
+    assert!(weak.json["detail"].as_str().unwrap().contains("password"));
+
+    let mut set = app
+        .client
+        .post(app.url(&path))
+        .send_form(&[("password", "a-much-better-passphrase")])
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let page = String::from_utf8(set.body().await.unwrap().to_vec()).unwrap();
+    assert!(page.contains("Your password is set"), "{page}");
+    let user = user(&app).await;
+    assert_eq!(user["is_active"], true);
+
+    let reused = app
+        .send_json(
+            app.client.post(app.url(&path)),
+            &json!({"password": "another-good-passphrase"}),
+        )
+        .await;
+    assert_eq!(reused.status, StatusCode::GONE);
+}
