@@ -22,6 +22,9 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(30);
 pub const MAX_RETRY: Duration = Duration::from_secs(3600);
 /// The longest failure reason recorded in the outbox.
 pub const MAX_REASON_CHARS: usize = 200;
+/// How long a claimed email belongs to the worker sending it: well over the SMTP timeout,
+/// so no other node sends it meanwhile; if the worker dies, another retries afterwards.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(300);
 
 /// Gives the worker access to the outbox for one operation at a time, so that no database
 /// connection is held while an SMTP server is slow.
@@ -139,18 +142,34 @@ impl<S: OutboxSource> Delivery<S> {
             if stop.is_stopped() {
                 break;
             }
-            if self.deliver_one(&queued)? {
-                pass.delivered += 1;
-            } else {
-                pass.failed += 1;
+            match self.deliver_one(&queued)? {
+                Some(true) => pass.delivered += 1,
+                Some(false) => pass.failed += 1,
+                None => pass.taken -= 1,
             }
         }
         Ok(pass)
     }
 
-    /// Sends one email and records the outcome; returns whether it was delivered.
-    fn deliver_one(&self, queued: &QueuedEmail) -> Result<bool, RepositoryError> {
+    /// Claims one email, sends it and records the outcome; returns whether it was
+    /// delivered, or `None` when another node's worker claimed it first.
+    fn deliver_one(&self, queued: &QueuedEmail) -> Result<Option<bool>, RepositoryError> {
         let email = &queued.email;
+        let lease_until = self.clock.now()
+            + chrono::Duration::from_std(CLAIM_LEASE).unwrap_or(chrono::Duration::minutes(5));
+        let claimed = self
+            .source
+            .with_outbox(|outbox| {
+                outbox.claim_email(queued.id, queued.next_attempt_at, lease_until)
+            })
+            .or_else(|error| match error {
+                RepositoryError::NotFound => Ok(false),
+                other => Err(other),
+            })?;
+        if !claimed {
+            log::debug!("email {} was taken by another worker", queued.id);
+            return Ok(None);
+        }
         match self
             .mailer
             .send(&email.recipient, &email.subject, &email.body)
@@ -174,7 +193,7 @@ impl<S: OutboxSource> Delivery<S> {
                     email.recipient,
                     email.subject
                 );
-                Ok(true)
+                Ok(Some(true))
             }
             Err(error) => {
                 let delay = retry_delay(queued.attempts, &error);
@@ -192,7 +211,7 @@ impl<S: OutboxSource> Delivery<S> {
                     email.subject,
                     queued.attempts + 1
                 );
-                Ok(false)
+                Ok(Some(false))
             }
         }
     }

@@ -284,6 +284,20 @@ impl Outbox for InMemoryUsers {
         Ok(())
     }
 
+    fn claim_email(
+        &mut self,
+        id: i64,
+        due_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let stored = self.email_mut(id)?;
+        if stored.delivered_at.is_some() || stored.queued.next_attempt_at != due_at {
+            return Ok(false);
+        }
+        stored.queued.next_attempt_at = lease_until;
+        Ok(true)
+    }
+
     fn mark_failed(
         &mut self,
         id: i64,

@@ -230,6 +230,18 @@ pub trait Outbox {
         limit: u32,
     ) -> Result<Vec<QueuedEmail>, RepositoryError>;
 
+    /// Takes a due email for delivery, so that of several workers (one per node) only one
+    /// sends it: moves its next attempt to `lease_until`, provided it is still undelivered
+    /// and its next attempt is still `due_at` (as [`Outbox::due_emails`] returned it).
+    /// `false` when another worker took it first. A worker that dies while sending leaves
+    /// the email to be tried again once the lease ends.
+    fn claim_email(
+        &mut self,
+        id: i64,
+        due_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
     /// Marks an email delivered; it leaves the queue.
     fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError>;
 

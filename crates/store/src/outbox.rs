@@ -88,6 +88,20 @@ impl Outbox for TenantStore<'_> {
         Ok(changed_or_exists(self.conn(), id, changed)?)
     }
 
+    fn claim_email(
+        &mut self,
+        id: i64,
+        due_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let changed =
+            diesel::update(undelivered(id).filter(outbox::next_attempt_at.eq(to_db(due_at))))
+                .set(outbox::next_attempt_at.eq(to_db(lease_until)))
+                .execute(self.conn())
+                .map_err(StoreError::from)?;
+        Ok(changed == 1)
+    }
+
     fn mark_failed(
         &mut self,
         id: i64,

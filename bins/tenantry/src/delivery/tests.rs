@@ -80,6 +80,23 @@ impl Outbox for FakeOutbox {
             .collect())
     }
 
+    fn claim_email(
+        &mut self,
+        id: i64,
+        due_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        if self.unavailable {
+            return Err(RepositoryError::Unavailable("down".into()));
+        }
+        let row = self.rows.get_mut(&id).ok_or(RepositoryError::NotFound)?;
+        if row.delivered_at.is_some() || row.queued.next_attempt_at != due_at {
+            return Ok(false);
+        }
+        row.queued.next_attempt_at = lease_until;
+        Ok(true)
+    }
+
     fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
         if self.unavailable || self.fail_marks {
             return Err(RepositoryError::Unavailable("down".into()));
@@ -300,7 +317,7 @@ fn the_recorded_reason_is_short() {
 }
 
 #[test]
-fn an_email_sent_but_not_marked_stays_due_and_the_pass_ends() {
+fn an_email_sent_but_not_marked_is_sent_again_after_its_lease() {
     let (outbox, clock, mailer) = (SharedOutbox::default(), TestClock::new(), Arc::default());
     let first = outbox.enqueue(&clock, "ada@example.com");
     outbox.enqueue(&clock, "bob@example.com");
@@ -314,7 +331,17 @@ fn an_email_sent_but_not_marked_stays_due_and_the_pass_ends() {
     assert_eq!(outbox.row(first).delivered_at, None);
     outbox.set(|fake| fake.fail_marks = false);
     let pass = delivery.deliver_due(&StopSignal::default()).unwrap();
-    assert_eq!(pass.delivered, 2);
+    assert_eq!(
+        pass.delivered, 1,
+        "the first email is still leased to the failed attempt"
+    );
+    clock.advance(CLAIM_LEASE + Duration::from_secs(1));
+    let pass = delivery.deliver_due(&StopSignal::default()).unwrap();
+    assert_eq!(pass.delivered, 1, "after the lease it is due again");
+    assert_eq!(
+        mailer.recipients(),
+        ["ada@example.com", "bob@example.com", "ada@example.com"]
+    );
 }
 
 #[test]
@@ -330,9 +357,32 @@ fn an_email_removed_while_it_was_sent_is_skipped() {
         fake.rows.remove(&gone);
     });
 
-    assert!(delivery.deliver_one(&due[0]).unwrap());
-    assert!(delivery.deliver_one(&due[1]).unwrap());
+    assert_eq!(
+        delivery.deliver_one(&due[0]).unwrap(),
+        None,
+        "gone: not sent"
+    );
+    assert_eq!(delivery.deliver_one(&due[1]).unwrap(), Some(true));
     assert!(outbox.row(kept).delivered_at.is_some());
+    assert_eq!(mailer.recipients(), ["bob@example.com"]);
+}
+
+#[test]
+fn two_workers_on_one_outbox_send_each_email_once() {
+    let (outbox, clock, mailer) = (SharedOutbox::default(), TestClock::new(), Arc::default());
+    outbox.enqueue(&clock, "ada@example.com");
+    outbox.enqueue(&clock, "bob@example.com");
+    let first = delivery(&outbox, &mailer, &clock);
+    let second = delivery(&outbox, &mailer, &clock);
+    let due = outbox
+        .with_outbox(|outbox| outbox.due_emails(clock.now(), 10))
+        .unwrap();
+    // Both workers saw the same due emails; the first claims and sends them.
+    assert_eq!(first.deliver_one(&due[0]).unwrap(), Some(true));
+    assert_eq!(second.deliver_one(&due[0]).unwrap(), None);
+    assert_eq!(second.deliver_one(&due[1]).unwrap(), Some(true));
+    assert_eq!(first.deliver_one(&due[1]).unwrap(), None);
+    assert_eq!(mailer.recipients(), ["ada@example.com", "bob@example.com"]);
 }
 
 #[test]

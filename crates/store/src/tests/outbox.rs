@@ -14,6 +14,7 @@ on_both_backends!(
     emails_are_due_oldest_first_until_delivered,
     failures_are_counted_and_retried_no_sooner_than_asked,
     emails_for_an_unknown_tenant_are_refused,
+    two_workers_claim_an_email_once,
 );
 
 /// An email to `recipient`, queued `seconds` after the base time.
@@ -164,4 +165,52 @@ fn emails_for_an_unknown_tenant_are_refused(test: &TestDatabase) {
         Err(RepositoryError::NotFound)
     );
     assert_eq!(due_ids(&mut store, 10, 10), Vec::<i64>::new());
+}
+
+fn two_workers_claim_an_email_once(test: &TestDatabase) {
+    let database = open(test);
+    let mut first = database.conn().unwrap();
+    let mut second = database.conn().unwrap();
+    let id = TenantStore::new(&mut first)
+        .enqueue_email(&email(None, "a@example.org", 5))
+        .unwrap();
+    let seen = TenantStore::new(&mut first).due_emails(at(10), 10).unwrap();
+    let seen_again = TenantStore::new(&mut second)
+        .due_emails(at(10), 10)
+        .unwrap();
+    assert_eq!(seen, seen_again, "both workers see the email due");
+
+    let due_at = seen[0].next_attempt_at;
+    assert!(
+        TenantStore::new(&mut first)
+            .claim_email(id, due_at, at(300))
+            .unwrap()
+    );
+    assert!(
+        !TenantStore::new(&mut second)
+            .claim_email(id, due_at, at(300))
+            .unwrap()
+    );
+    assert_eq!(
+        TenantStore::new(&mut second)
+            .due_emails(at(299), 10)
+            .unwrap(),
+        []
+    );
+    assert_eq!(
+        TenantStore::new(&mut second)
+            .due_emails(at(300), 10)
+            .unwrap()
+            .len(),
+        1,
+        "due again when the lease ends"
+    );
+    TenantStore::new(&mut first)
+        .mark_delivered(id, at(20))
+        .unwrap();
+    assert!(
+        !TenantStore::new(&mut second)
+            .claim_email(id, stored_at(300), at(600))
+            .unwrap()
+    );
 }

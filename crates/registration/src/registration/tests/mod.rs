@@ -104,6 +104,14 @@ impl Outbox for Ports {
     ) -> Result<Vec<QueuedEmail>, RepositoryError> {
         self.users.due_emails(now, limit)
     }
+    fn claim_email(
+        &mut self,
+        id: i64,
+        due_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.users.claim_email(id, due_at, lease_until)
+    }
     fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
         self.users.mark_delivered(id, at)
     }
