@@ -45,3 +45,7 @@ fmt: ## Format the code
 .PHONY: migrate
 migrate: ## Apply pending migrations to TENANTRY_DATABASE_URL (default sqlite://data/tenantry.db)
 	$(CARGO) run --release --bin tenantry -- migrate
+
+.PHONY: hosts
+hosts: ## Print hosts-file lines for every active tenant (IP=127.0.0.1 by default)
+	@$(CARGO) run --quiet --release --bin tenantry -- hosts --ip $(or $(IP),127.0.0.1)

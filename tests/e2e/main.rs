@@ -6,6 +6,8 @@ mod admin_access;
 mod admin_records;
 mod admin_tenants;
 mod emails;
+mod hosting;
+mod openedx;
 mod operations;
 mod startup;
 mod tahoe;

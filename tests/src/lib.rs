@@ -78,6 +78,7 @@ impl TestApp {
         settings.http.workers = Some(2);
         settings.first_operator.password = Some(ADMIN_PASSWORD.into());
         settings.mail_poll_interval = MAIL_POLL_INTERVAL;
+        settings.tenant_database_namespace = Some(database.tenant_namespace());
         customise(&mut settings);
         let server = tenantry::startup::build(settings)
             .await
@@ -218,4 +219,14 @@ macro_rules! on_both_backends {
             }
         }
     )*};
+}
+
+/// Whether the tenant database at `url` (as the hosting API's create returned it) exists:
+/// an SQLite file, or a PostgreSQL database its role can log in to.
+pub fn tenant_database_exists(url: &str) -> bool {
+    use diesel::Connection;
+    match url.strip_prefix("sqlite://") {
+        Some(path) => std::path::Path::new(path).exists(),
+        None => diesel::PgConnection::establish(url).is_ok(),
+    }
 }

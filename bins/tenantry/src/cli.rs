@@ -1,14 +1,15 @@
-//! The command line: `tenantry [serve]`, `tenantry migrate`, `tenantry admin create`.
+//! The command line: `tenantry [serve]`, `tenantry migrate`, `tenantry admin create`,
+//! `tenantry eox-tenant export`, `tenantry hosts`.
 //!
 //! Every setting reads an environment variable and may be overridden by its flag. Values
 //! are parsed here, so an invalid one stops start-up with a message naming it.
 
 use std::ffi::OsStr;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use lettre::message::Mailbox;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::DomainName;
@@ -43,6 +44,46 @@ pub enum Command {
     /// Manage operators (platform administrators).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Export tenants as eox-tenant stores them (Open edX).
+    #[command(subcommand, name = "eox-tenant")]
+    EoxTenant(EoxTenantCommand),
+    /// Print hosts-file lines for the LMS, MFE and Studio hosts of every active tenant.
+    Hosts(HostsArgs),
+}
+
+/// eox-tenant records.
+#[derive(Debug, Subcommand)]
+pub enum EoxTenantCommand {
+    /// Print the eox-tenant record of one tenant, or of every live tenant.
+    Export(ExportArgs),
+}
+
+/// `tenantry eox-tenant export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this tenant (by name); every live tenant when omitted.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// `json`: one object a line, columns as eox-tenant stores them; `sql`: MySQL INSERTs.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+}
+
+/// How `tenantry eox-tenant export` writes records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// JSON lines.
+    Json,
+    /// MySQL statements for eox-tenant's tables.
+    Sql,
+}
+
+/// `tenantry hosts`.
+#[derive(Debug, Args)]
+pub struct HostsArgs {
+    /// The address the host names point at.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
 }
 
 /// Operator management.

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod delivery;
+pub mod exports;
 pub mod mailer;
 pub mod operators;
 pub mod settings;
@@ -16,7 +17,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use tenantry_tenant::{Clock, RequestContext, SystemClock};
 
-use crate::cli::{AdminCommand, Cli, Command, CreateOperatorArgs};
+use crate::cli::{AdminCommand, Cli, Command, CreateOperatorArgs, EoxTenantCommand};
 use crate::settings::Settings;
 
 /// Runs the command the user chose.
@@ -28,6 +29,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&settings),
         Command::Admin(AdminCommand::Create(args)) => {
             create_operator(&settings, &args, admin_password.as_deref())
+        }
+        Command::EoxTenant(EoxTenantCommand::Export(args)) => {
+            let database = open_database(&settings)?;
+            let mut out = std::io::stdout().lock();
+            let name = args.tenant.as_deref();
+            exports::export_eox(&database, &settings.urls, name, args.format, &mut out)
+        }
+        Command::Hosts(args) => {
+            let database = open_database(&settings)?;
+            let mut out = std::io::stdout().lock();
+            exports::write_hosts(&database, &settings.urls, args.ip, &mut out)
         }
     }
 }
@@ -60,6 +72,14 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
         println!("applied {name}");
     }
     Ok(())
+}
+
+/// Opens the database as `tenantry migrate` and `admin create` do (migrating it first).
+fn open_database(settings: &Settings) -> anyhow::Result<tenantry_store::Database> {
+    Ok(tenantry_store::Database::connect(
+        &settings.database_url,
+        tenantry_store::PoolOptions::default(),
+    )?)
 }
 
 fn create_operator(

@@ -38,6 +38,10 @@ pub struct Settings {
     pub deliver_emails: bool,
     /// How long the delivery worker waits between looks at the outbox.
     pub mail_poll_interval: Duration,
+    /// Names tenants' PostgreSQL databases `<namespace>_<name>` instead of
+    /// `tenant_<name>` (1–6 of `[a-z0-9]`), so that deployments or test runs sharing one
+    /// server never clash. Code only; tests set it.
+    pub tenant_database_namespace: Option<String>,
 }
 
 /// The delivery worker's default pause between looks at the outbox.
@@ -98,6 +102,7 @@ impl Settings {
             public_url: None,
             deliver_emails: true,
             mail_poll_interval: MAIL_POLL_INTERVAL,
+            tenant_database_namespace: None,
         }
     }
 }
@@ -120,6 +125,7 @@ impl From<SettingsArgs> for Settings {
             public_url: args.public_url,
             deliver_emails: true,
             mail_poll_interval: MAIL_POLL_INTERVAL,
+            tenant_database_namespace: None,
         }
     }
 }

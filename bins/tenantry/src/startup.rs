@@ -220,6 +220,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<Server> {
         login_burst: LOGIN_BURST,
         registrations_per_minute: REGISTRATIONS_PER_MINUTE,
         public_url: settings.public_url.clone(),
+        provisioner: Arc::from(tenantry_store::provisioner_in(
+            &settings.database_url,
+            settings.tenant_database_namespace.as_deref(),
+        )),
         clock: Arc::new(SystemClock),
     };
     let http = Application::build(&settings.http, backend, config)

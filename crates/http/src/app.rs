@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::body::MAX_BODY_BYTES;
 use crate::state::{ApiConfig, AppState};
-use crate::{ApiError, Backend, admin, health, links, metrics, request_id, tahoe};
+use crate::{ApiError, Backend, admin, health, hosting, links, metrics, request_id, tahoe};
 
 /// How the HTTP server runs.
 #[derive(Debug, Clone)]
@@ -79,7 +79,9 @@ impl Application {
                 .configure(routes)
                 .configure(admin::configure)
                 .configure(tahoe::configure)
+                .configure(crate::openedx::configure)
                 .configure(links::configure)
+                .configure(hosting::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs());

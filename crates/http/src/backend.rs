@@ -1,6 +1,8 @@
 //! The port through which HTTP handlers reach storage.
 
+use tenantry_registration::impersonation::ImpersonationRepository;
 use tenantry_registration::{AccessRepository, Outbox, UserRepository};
+use tenantry_tenant::provisioning::TenantDatabases;
 use tenantry_tenant::{
     AuditLog, AuditSink, IdempotencyRepository, RepositoryError, TenantRepository,
 };
@@ -14,6 +16,8 @@ pub trait Session:
     + AccessRepository
     + UserRepository
     + Outbox
+    + TenantDatabases
+    + ImpersonationRepository
 {
 }
 
@@ -25,6 +29,8 @@ impl<T> Session for T where
         + AccessRepository
         + UserRepository
         + Outbox
+        + TenantDatabases
+        + ImpersonationRepository
         + ?Sized
 {
 }

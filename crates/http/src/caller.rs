@@ -60,6 +60,14 @@ impl Caller {
         }
     }
 
+    /// The tenant a registration token is bound to.
+    pub fn tenant(&self) -> Option<tenantry_tenant::TenantId> {
+        match &self.access {
+            Access::Operator(_) => None,
+            Access::Token(token) => token.scope.tenant_id(),
+        }
+    }
+
     /// The audit context of an action this caller takes now.
     pub fn context(&self, state: &AppState) -> RequestContext {
         RequestContext {
@@ -99,6 +107,21 @@ impl FromRequest for Operator {
             Ok(Operator(caller))
         })
     }
+}
+
+/// Authenticates `request` and requires operator rights, for dialects that shape their
+/// own errors (401 without credentials, 403 for a registration token).
+pub async fn authenticate_operator(request: &HttpRequest) -> Result<Caller, ApiError> {
+    let caller = authenticate(request).await?;
+    if !caller.is_operator() {
+        return Err(ApiError::Forbidden("Operator credentials required"));
+    }
+    Ok(caller)
+}
+
+/// Authenticates `request` (any valid credential).
+pub async fn authenticate_any(request: &HttpRequest) -> Result<Caller, ApiError> {
+    authenticate(request).await
 }
 
 /// The request's id and peer address, for audit events of unauthenticated calls.

@@ -75,6 +75,9 @@ pub enum ApiError {
     /// `If-Match` names a version that is no longer current.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
+    /// The thing existed but is gone for good (a used or expired single-use token).
+    #[error("gone: {0}")]
+    Gone(&'static str),
     /// The body is larger than allowed.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -169,6 +172,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -183,7 +187,7 @@ impl ResponseError for ApiError {
             ApiError::Missing(what) => json!(what),
             ApiError::MethodNotAllowed => json!("Method Not Allowed"),
             ApiError::Unauthorized => json!("Not authenticated"),
-            ApiError::Forbidden(why) => json!(why),
+            ApiError::Forbidden(why) | ApiError::Gone(why) => json!(why),
             ApiError::Invalid(problems) => json!(problems),
             ApiError::Conflict(why) | ApiError::PreconditionFailed(why) => json!(why),
             ApiError::PayloadTooLarge => json!("Request body is too large"),

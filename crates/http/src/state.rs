@@ -7,6 +7,7 @@ use actix_web::web;
 use serde_json::Value;
 use tenantry_registration::Argon2idHasher;
 use tenantry_tenant::Clock;
+use tenantry_tenant::provisioning::DatabaseProvisioner;
 use tenantry_tenant::urls::UrlConfig;
 
 use crate::auth::{JwtKeys, LoginLimiter, LoginLimiterConfig, VerifiedPasswords};
@@ -36,6 +37,8 @@ pub struct ApiConfig {
     /// The base of emailed links (`https://accounts.example.com`); `None` uses the
     /// tenant's primary domain.
     pub public_url: Option<String>,
+    /// Makes and drops tenants' own databases.
+    pub provisioner: Arc<dyn DatabaseProvisioner>,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
 }
@@ -77,6 +80,8 @@ pub struct AppState {
     pub registrations: RateLimiter,
     /// The base of emailed links, when configured.
     pub public_url: Option<String>,
+    /// Makes and drops tenants' own databases.
+    pub provisioner: Arc<dyn DatabaseProvisioner>,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
 }
@@ -101,6 +106,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             registrations: RateLimiter::per_minute(config.registrations_per_minute),
             public_url: config.public_url,
+            provisioner: config.provisioner,
             clock: config.clock,
         })
     }

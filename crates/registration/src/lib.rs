@@ -46,9 +46,13 @@ pub mod email;
 pub mod error;
 pub mod full_name;
 pub mod hashing;
+pub mod impersonation;
 pub mod memory;
 pub mod password;
 pub mod registration;
+pub mod tenant_admin;
+#[cfg(test)]
+mod test_ports;
 pub mod token;
 pub mod username;
 pub mod users;
@@ -64,11 +68,18 @@ pub use email::{Email, EmailError};
 pub use error::RandomnessError;
 pub use full_name::{FullName, FullNameError};
 pub use hashing::{Argon2idHasher, HashError, PasswordHash, PasswordHasher};
+pub use impersonation::{
+    IMPERSONATION_LIFETIME, ImpersonationError, ImpersonationRepository, ImpersonationState,
+    NewImpersonation, issue_impersonation, redeem_impersonation,
+};
 pub use password::{Password, PasswordError, PasswordGenerationError, PasswordViolation};
 pub use registration::{
     GenerationError, LinkError, PreparedRegistration, Registered, RegistrationError,
     RegistrationForm, activate, check_available, check_password_reset, complete_password_reset,
     ensure_open, prepare_registration, record_registration,
+};
+pub use tenant_admin::{
+    ADMIN_USERNAME, TenantAdminError, generate_admin_password, record_tenant_admin,
 };
 pub use token::{SecretToken, TokenDigest, TokenError, constant_time_eq};
 pub use username::{Username, UsernameError};

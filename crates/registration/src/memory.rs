@@ -1,25 +1,28 @@
-//! In-memory implementations of [`UserRepository`] and [`Outbox`], for tests of the
+//! In-memory implementations of [`UserRepository`], [`Outbox`] and
+//! [`ImpersonationRepository`], for tests of the
 //! registration rules and for embedding.
 //!
 //! They keep the database's promises: a username is unique per tenant, an email is
 //! unique per tenant case-insensitively (both as [`RepositoryError::Conflict`] on
-//! `username` or `email`), and a link is used at most once.
+//! `username` or `email`), and a link or an impersonation secret is used at most once.
 
 use chrono::{DateTime, Utc};
 use tenantry_tenant::{Page, RepositoryError, TenantId};
 
+use crate::impersonation::{ImpersonationRepository, ImpersonationState, NewImpersonation};
 use crate::users::{
     LinkPurpose, LinkState, NewEmail, NewLink, NewUser, Outbox, QueuedEmail, Taken, User,
     UserQuery, UserRepository,
 };
 use crate::{PasswordHash, TokenDigest};
 
-/// Users, links and outbox emails held in vectors.
+/// Users, links, outbox emails and impersonation secrets held in vectors.
 #[derive(Debug, Default, Clone)]
 pub struct InMemoryUsers {
     users: Vec<User>,
     links: Vec<StoredLink>,
     emails: Vec<StoredEmail>,
+    impersonations: Vec<StoredImpersonation>,
     last_user_id: i64,
     last_email_id: i64,
 }
@@ -28,6 +31,13 @@ pub struct InMemoryUsers {
 #[derive(Debug, Clone)]
 struct StoredLink {
     link: NewLink,
+    used_at: Option<DateTime<Utc>>,
+}
+
+/// An impersonation secret's digest and when it was used.
+#[derive(Debug, Clone)]
+struct StoredImpersonation {
+    new: NewImpersonation,
     used_at: Option<DateTime<Utc>>,
 }
 
@@ -244,6 +254,62 @@ impl UserRepository for InMemoryUsers {
             self.links[index].used_at = Some(now);
         }
         Ok(state)
+    }
+}
+
+impl ImpersonationRepository for InMemoryUsers {
+    /// Checks the user exists (this store knows no tenants) and the digest is new (a
+    /// conflict on `digest`).
+    fn insert_impersonation(&mut self, new: &NewImpersonation) -> Result<(), RepositoryError> {
+        if !self.users.iter().any(|user| user.id == new.user_id) {
+            return Err(RepositoryError::NotFound);
+        }
+        if self
+            .impersonations
+            .iter()
+            .any(|stored| stored.new.digest == new.digest)
+        {
+            return Err(conflict("digest"));
+        }
+        self.impersonations.push(StoredImpersonation {
+            new: new.clone(),
+            used_at: None,
+        });
+        Ok(())
+    }
+
+    fn use_impersonation(
+        &mut self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<ImpersonationState, RepositoryError> {
+        let Some(stored) = self
+            .impersonations
+            .iter_mut()
+            .find(|stored| stored.new.digest.matches(digest))
+        else {
+            return Ok(ImpersonationState::Unknown);
+        };
+        Ok(if stored.used_at.is_some() {
+            ImpersonationState::Used
+        } else if now >= stored.new.expires_at {
+            ImpersonationState::Expired
+        } else {
+            stored.used_at = Some(now);
+            ImpersonationState::Valid {
+                tenant_id: stored.new.tenant_id,
+                user_id: stored.new.user_id,
+            }
+        })
+    }
+
+    fn find_tenant_admin(&mut self, tenant: TenantId) -> Result<Option<User>, RepositoryError> {
+        Ok(self
+            .users
+            .iter()
+            .filter(|user| user.tenant_id == tenant && user.is_tenant_admin)
+            .min_by_key(|user| user.id)
+            .cloned())
     }
 }
 

@@ -7,9 +7,14 @@
 //!   transaction, the tenant crate's `TenantRepository` (with its routing version),
 //!   `AuditSink`, `AuditLog` and `IdempotencyRepository`, and the registration crate's
 //!   `AccessRepository` (operators, API tokens, the JWT signing key), `UserRepository`
-//!   (a tenant's users and their single-use links) and `Outbox` (emails to deliver);
+//!   (a tenant's users and their single-use links), `Outbox` (emails to deliver) and
+//!   `ImpersonationRepository` (single-use secrets that sign in as a tenant's
+//!   administrator);
 //! - operator accounts: [`create_operator`], [`find_operator`], [`count_operators`],
 //!   [`set_operator_password`];
+//! - each tenant's own database: [`provisioner_for`] creates and drops it (an SQLite file
+//!   or a PostgreSQL database and role), and `TenantStore` implements the tenant crate's
+//!   `TenantDatabases` to record where it is;
 //! - errors are [`StoreError`], which converts into the tenant crate's
 //!   `RepositoryError`; uniqueness violations name the field that clashed.
 //!
@@ -42,10 +47,12 @@ pub mod migrations;
 mod operators;
 mod outbox;
 mod pool;
+pub mod provisioning;
 mod routing;
 pub mod schema;
 mod signing_key;
 mod sql;
+mod tenant_databases;
 mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -64,5 +71,6 @@ pub use operators::{
     OperatorRecord, count_operators, create_operator, find_operator, set_operator_password,
 };
 pub use pool::{Database, PoolOptions, PoolState, PooledConnection};
+pub use provisioning::{PostgresProvisioner, SqliteProvisioner, provisioner_for, provisioner_in};
 pub use tenants::TenantStore;
 pub use url::{Backend, DatabaseUrl};

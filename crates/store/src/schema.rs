@@ -156,12 +156,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each tenant's own database: a file path or a PostgreSQL database and its role;
+    /// never a password. One per tenant.
+    tenant_databases (tenant_id) {
+        tenant_id -> BigInt,
+        backend -> Text,
+        database -> Text,
+        role -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Single-use impersonation secrets, by the SHA-256 digest of the secret.
+    impersonation_tokens (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        user_id -> BigInt,
+        digest -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(domains -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> operators (operator_id));
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_links -> users (user_id));
 diesel::joinable!(outbox -> tenants (tenant_id));
+diesel::joinable!(tenant_databases -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -174,5 +200,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     users,
     user_links,
-    outbox
+    outbox,
+    tenant_databases
 );

@@ -92,6 +92,17 @@ impl TestDatabase {
         })
     }
 
+    /// A namespace for tenant databases provisioned by apps over this database
+    /// ([`crate::provisioner_in`]): unique to it, so tests running at once never clash on
+    /// the PostgreSQL server, and dropped with it.
+    pub fn tenant_namespace(&self) -> String {
+        let name = match &self.place {
+            Place::Postgres { name, .. } => name.as_str(),
+            Place::Sqlite { .. } => "sqlite",
+        };
+        namespace_of(name)
+    }
+
     /// The database's URL.
     pub fn url(&self) -> DatabaseUrl {
         self.url.clone()
@@ -147,7 +158,57 @@ impl Drop for TestDatabase {
         {
             eprintln!("warning: cannot drop test database {name}: {error}");
         }
+        if let Place::Postgres { server, name, .. } = &self.place
+            && let Err(error) = drop_namespace(server, &namespace_of(name))
+        {
+            eprintln!("warning: cannot drop the tenant databases of {name}: {error}");
+        }
     }
+}
+
+/// `z` and five base-36 digits of an FNV-1a hash of the test database's name.
+fn namespace_of(name: &str) -> String {
+    let mut hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut namespace = String::from("z");
+    for _ in 0..5 {
+        let digit = (hash % 36) as u32;
+        hash /= 36;
+        namespace.push(char::from_digit(digit, 36).unwrap_or('0'));
+    }
+    namespace
+}
+
+#[derive(diesel::QueryableByName)]
+struct Named {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Drops every database and role named `<namespace>_…` (tenant databases a test made).
+fn drop_namespace(server: &DatabaseUrl, namespace: &str) -> Result<(), StoreError> {
+    let mut conn = establish_postgres(server)?;
+    let pattern = format!("{namespace}\\_%");
+    let databases: Vec<Named> =
+        diesel::sql_query("SELECT datname AS name FROM pg_database WHERE datname LIKE $1")
+            .bind::<diesel::sql_types::Text, _>(&pattern)
+            .load(&mut conn)?;
+    for database in databases {
+        diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            database.name
+        ))
+        .execute(&mut conn)?;
+    }
+    let roles: Vec<Named> =
+        diesel::sql_query("SELECT rolname AS name FROM pg_roles WHERE rolname LIKE $1")
+            .bind::<diesel::sql_types::Text, _>(&pattern)
+            .load(&mut conn)?;
+    for role in roles {
+        diesel::sql_query(format!("DROP ROLE IF EXISTS \"{}\"", role.name)).execute(&mut conn)?;
+    }
+    Ok(())
 }
 
 /// A database name no other test run on this machine uses at the same time.

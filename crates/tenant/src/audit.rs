@@ -94,11 +94,17 @@ pub enum Action {
     UserActivate,
     /// A user set their password through an emailed link.
     UserPasswordReset,
+    /// A tenant's administrator account was created (with a generated password).
+    UserCreateAdmin,
+    /// An operator was issued a single-use link that signs in as a tenant's administrator.
+    TenantImpersonate,
+    /// A tenant's site redeemed an impersonation link.
+    ImpersonationRedeem,
 }
 
 impl Action {
     /// Every action, for parsing and documentation.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::TenantCreate,
         Action::TenantUpdate,
         Action::TenantSuspend,
@@ -117,6 +123,9 @@ impl Action {
         Action::UserRegister,
         Action::UserActivate,
         Action::UserPasswordReset,
+        Action::UserCreateAdmin,
+        Action::TenantImpersonate,
+        Action::ImpersonationRedeem,
     ];
 
     /// The stored, dotted name.
@@ -140,6 +149,9 @@ impl Action {
             Action::UserRegister => "user.register",
             Action::UserActivate => "user.activate",
             Action::UserPasswordReset => "user.password_reset",
+            Action::UserCreateAdmin => "user.create_admin",
+            Action::TenantImpersonate => "tenant.impersonate",
+            Action::ImpersonationRedeem => "tenant.impersonation_redeem",
         }
     }
 }
@@ -357,6 +369,13 @@ mod tests {
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(action));
         }
+        let names: std::collections::HashSet<&str> =
+            Action::ALL.iter().map(|action| action.as_str()).collect();
+        assert_eq!(names.len(), Action::ALL.len(), "stored names are distinct");
+        assert_eq!(
+            "tenant.impersonation_redeem".parse::<Action>(),
+            Ok(Action::ImpersonationRedeem)
+        );
         assert!("tenant.explode".parse::<Action>().is_err());
     }
 }

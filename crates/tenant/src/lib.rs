@@ -22,12 +22,14 @@
 
 pub mod audit;
 pub mod domain;
+pub mod eox;
 pub mod error;
 pub mod memory;
 pub mod model;
 pub mod name;
 pub mod operations;
 pub mod ports;
+pub mod provisioning;
 pub mod service_id;
 pub mod settings;
 pub mod status;
@@ -42,6 +44,10 @@ pub use name::{NameError, TenantName};
 pub use ports::{
     AuditLog, AuditSink, Clock, IdempotencyRepository, IdempotentResponse, Page, RepositoryError,
     SystemClock, TenantQuery, TenantRepository,
+};
+pub use provisioning::{
+    DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, InMemoryProvisioner, ProvisionError,
+    ProvisionedDatabase, TenantDatabases, database_identifier,
 };
 pub use service_id::{ServiceId, ServiceIdError};
 pub use settings::{MfaMethod, PasswordPolicy, Settings, SettingsPatch};

@@ -2,8 +2,9 @@
 //! routes and generates `/openapi.json`, so the document cannot drift from the server.
 
 mod audit;
-mod audited;
+pub mod audited;
 mod domains;
+mod eox;
 mod idempotency;
 mod input;
 pub mod openapi;
@@ -11,7 +12,7 @@ pub mod query;
 pub mod representation;
 mod tenants;
 mod tokens;
-mod users;
+pub mod users;
 
 use actix_web::http::Method;
 use actix_web::{Route, web};
@@ -194,6 +195,19 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "Illegal transition"),
             ],
             || web::post().to(tenants::restore),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/tenants/{tenant_id}/eox-tenant",
+            "The tenant's eox-tenant record (TenantConfig and routes)",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The record:EoxTenantRecord"),
+                (404, "Tenant not found"),
+            ],
+            || web::get().to(eox::get),
         ),
         endpoint(
             Method::GET,

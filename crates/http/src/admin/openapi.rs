@@ -202,6 +202,17 @@ fn schemas() -> Value {
             "id": {"type": "integer"}, "name": text, "status": text,
             "primary_domain": nullable_text, "display_name": text,
         }},
+        "EoxTenantRecord": {"type": "object",
+            "description": "The tenant as eox-tenant stores it: TenantConfig columns (JSON objects here; compact JSON text in eox-tenant's table) and its Route domains, LMS domain first",
+            "required": ["external_key", "lms_configs", "studio_configs", "theming_configs", "meta", "routes"],
+            "properties": {
+                "external_key": {"type": "string", "description": "the LMS host name"},
+                "lms_configs": {"type": "object", "description": "EDNX_USE_SIGNAL, LMS_BASE, SITE_NAME, PLATFORM_NAME, THEME_NAME, BASE_URL, LMS_BASE_URL, LMS_ROOT_URL, course_org_filter, every MFE URL, MFE_CONFIG"},
+                "studio_configs": {"type": "object", "description": "EDNX_USE_SIGNAL, SITE_NAME (the Studio host), PLATFORM_NAME, THEME_NAME, LMS_BASE, LMS_ROOT_URL, COURSE_AUTHORING_MICROFRONTEND_URL"},
+                "theming_configs": {"type": "object"},
+                "meta": {"type": "object", "properties": {"created_by": text}},
+                "routes": texts,
+            }},
         "HTTPValidationError": {"type": "object", "properties": {"detail": {"type": "array", "items": {
             "type": "object", "required": ["loc", "msg", "type"], "properties": {
                 "loc": {"type": "array", "items": {"type": ["string", "integer"]}},

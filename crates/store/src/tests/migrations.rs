@@ -18,10 +18,12 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 3] = [
+const ALL: [&str; 5] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
+    "2026-11-25-000003_tenant_databases",
+    "2026-11-25-000004_impersonation",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -57,6 +59,14 @@ fn user_rows(test: &TestDatabase) -> Result<(i64, i64, i64), StoreError> {
     ))
 }
 
+/// The impersonation migration's table can be read: its row count.
+fn impersonation_rows(test: &TestDatabase) -> Result<i64, StoreError> {
+    let mut conn = manager::establish(&test.url())?;
+    Ok(schema::impersonation_tokens::table
+        .count()
+        .get_result(&mut conn)?)
+}
+
 fn migrations_go_up_down_and_up_again(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
@@ -68,11 +78,13 @@ fn migrations_go_up_down_and_up_again(test: &TestDatabase) {
     assert_eq!(tenant_count(test).unwrap(), 0);
     assert_eq!(routing_version(test).unwrap(), 0);
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
+    assert_eq!(impersonation_rows(test).unwrap(), 0);
 
     assert_eq!(revert_all(&url).unwrap(), all_reversed());
     assert!(tenant_count(test).is_err(), "the tables are gone");
     assert!(routing_version(test).is_err(), "the new tables too");
     assert!(user_rows(test).is_err(), "and the newest");
+    assert!(impersonation_rows(test).is_err());
     assert_eq!(revert_all(&url).unwrap(), Vec::<String>::new());
 
     assert_eq!(run_pending(&url).unwrap(), ALL);
@@ -104,6 +116,18 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
             .revert_last_migration(POSTGRES_MIGRATIONS)
             .map(|version| version.to_string()),
     };
+    assert_eq!(revert_last().unwrap(), "20261125000004");
+    assert!(impersonation_rows(test).is_err());
+    assert_eq!(
+        user_rows(test).unwrap(),
+        (1, 0, 0),
+        "older tables keep their rows"
+    );
+    assert_eq!(run_pending(&url).unwrap(), [ALL[4]]);
+    assert_eq!(impersonation_rows(test).unwrap(), 0);
+
+    assert_eq!(revert_last().unwrap(), "20261125000004");
+    assert_eq!(revert_last().unwrap(), "20261125000003");
     assert_eq!(revert_last().unwrap(), "20261125000002");
     assert!(user_rows(test).is_err());
     assert_eq!(
@@ -113,10 +137,12 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(tenant_count(test).unwrap(), 1);
 
-    assert_eq!(run_pending(&url).unwrap(), [ALL[2]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[2..]);
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261125000004");
+    assert_eq!(revert_last().unwrap(), "20261125000003");
     assert_eq!(revert_last().unwrap(), "20261125000002");
     assert_eq!(revert_last().unwrap(), "20261125000001");
     assert!(routing_version(test).is_err());

@@ -5,8 +5,12 @@
 //! tenant by their lower-cased form (`users.email_normalized`), while `users.email` keeps
 //! the address as registered. Links are kept by the digest of their secret, never the
 //! secret. A tenant's users and their links go with the tenant (ON DELETE CASCADE).
+//!
+//! [`ImpersonationRepository`](tenantry_registration::ImpersonationRepository) is
+//! implemented in `impersonation`: secrets that sign in as a tenant's administrator.
 
 mod accounts;
+mod impersonation;
 mod links;
 mod rows;
 

@@ -1,0 +1,328 @@
+//! The hosting-panel dialect (seed 002): `/api/create-tenant` and its nine siblings, with
+//! the panel's field names (`serviceId`, `planId`, …), JSON or form parameters and the
+//! `{"success": …}` envelope. Every endpoint is a thin adapter over the tenant operations
+//! the canonical API uses; tenants are addressed by `serviceId`.
+
+mod create;
+mod error;
+mod impersonation;
+mod params;
+mod representation;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use tenantry_tenant::operations::{self, TenantPatch};
+use tenantry_tenant::{Action, Status, Tenant, TenantKey};
+
+pub use error::HostingError;
+use params::Params;
+use representation::public_tenant;
+
+use crate::admin::audited;
+use crate::body::RawBody;
+use crate::caller::Caller;
+use crate::state::AppState;
+
+/// Registers the dialect's routes.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(post("/api/create-tenant", create::create))
+        .service(post("/api/suspend-tenant", suspend))
+        .service(post("/api/unsuspend-tenant", unsuspend))
+        .service(post("/api/update-domain", update_domain))
+        .service(post("/api/update-tenant", update_tenant))
+        .service(post("/api/cancel-tenant", cancel))
+        .service(post("/api/delete-tenant", delete))
+        .service(post("/api/getTenant", get_tenant))
+        .service(post("/api/getTenantList", list))
+        .service(post(
+            "/api/v1/admin/impersonation/redeem",
+            impersonation::redeem,
+        ))
+        .service(
+            web::resource("/api/impersonate-tenant")
+                .route(web::get().to(impersonation::issue))
+                .default_service(web::to(crate::app::method_not_allowed)),
+        );
+}
+
+/// A resource answering POST with `handler` and other methods with 405.
+fn post<F, Args>(path: &'static str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(crate::app::method_not_allowed))
+}
+
+type Outcome = Result<HttpResponse, HostingError>;
+
+/// Authenticates as an operator in this dialect's error shape.
+pub async fn operator(request: &HttpRequest) -> Result<Caller, HostingError> {
+    crate::caller::authenticate_operator(request)
+        .await
+        .map_err(HostingError::Api)
+}
+
+fn success(message: &str) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"success": true, "message": message}))
+}
+
+/// The tenant with the request's `serviceId`.
+async fn by_service_id(
+    state: &web::Data<AppState>,
+    params: &Params,
+) -> Result<Tenant, HostingError> {
+    let service_id = params.service_id()?;
+    state
+        .read(move |session| Ok(session.find_by_service_id(&service_id)?))
+        .await
+        .map_err(HostingError::Api)?
+        .ok_or(HostingError::UnknownTenant)
+}
+
+fn key(tenant: &Tenant) -> TenantKey {
+    TenantKey::Id(tenant.id)
+}
+
+async fn transition(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    tenant: &Tenant,
+    action: Action,
+    target: Status,
+) -> Result<Tenant, HostingError> {
+    let urls = state.urls.clone();
+    let wanted_from = match action {
+        Action::TenantUnsuspend => Some(Status::Suspended),
+        _ => None,
+    };
+    audited::on_tenant(
+        state,
+        caller,
+        action,
+        key(tenant),
+        move |session, context, key| {
+            if let Some(from) = wanted_from {
+                let current = operations::find_tenant(session, key)?;
+                if current.status != from {
+                    return Err(crate::error::ApiError::Conflict(format!(
+                        "The tenant is {}, not {from}",
+                        current.status
+                    )));
+                }
+            }
+            Ok(operations::change_status(
+                session, context, &urls, key, target,
+            )?)
+        },
+    )
+    .await
+    .map_err(from_api)
+}
+
+/// Maps the shared error of a tenant operation into this dialect's answers.
+fn from_api(error: crate::error::ApiError) -> HostingError {
+    use crate::error::ApiError;
+    match error {
+        ApiError::Missing(_) => HostingError::UnknownTenant,
+        ApiError::Conflict(message) => HostingError::Conflict(conflict_message(&message)),
+        ApiError::Invalid(problems) => HostingError::BadRequest(
+            problems
+                .iter()
+                .map(|problem| {
+                    let field = problem
+                        .loc
+                        .last()
+                        .map(|segment| match segment {
+                            Value::String(text) => text.clone(),
+                            other => other.to_string(),
+                        })
+                        .unwrap_or_default();
+                    format!("{field}: {}", problem.msg)
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => HostingError::Api(other),
+    }
+}
+
+fn conflict_message(message: &str) -> String {
+    match message.strip_suffix(" is already taken") {
+        Some(field) => error::taken(field),
+        None => message.to_owned(),
+    }
+}
+
+async fn suspend(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    let caller = operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    transition(
+        &state,
+        &caller,
+        &tenant,
+        Action::TenantSuspend,
+        Status::Suspended,
+    )
+    .await?;
+    Ok(success("Tenant suspended successfully!"))
+}
+
+async fn unsuspend(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    let caller = operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    transition(
+        &state,
+        &caller,
+        &tenant,
+        Action::TenantUnsuspend,
+        Status::Active,
+    )
+    .await?;
+    Ok(success("Tenant unsuspended successfully!"))
+}
+
+async fn cancel(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    let caller = operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    transition(
+        &state,
+        &caller,
+        &tenant,
+        Action::TenantCancel,
+        Status::Cancelled,
+    )
+    .await?;
+    Ok(success("Domain(s) deleted successfully!"))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    let caller = operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    crate::lifecycle::delete_permanently(&state, &caller, key(&tenant))
+        .await
+        .map_err(from_api)?;
+    Ok(success("Tenant deleted successfully!"))
+}
+
+/// `update-domain`: the new domain becomes primary and the old primary is released, in one
+/// transaction.
+async fn update_domain(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    let caller = operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    let text = params.required("domain")?;
+    let host = tenantry_tenant::DomainName::parse(&text)
+        .map_err(|error| HostingError::BadRequest(format!("domain: {error}")))?;
+    audited::on_tenant(
+        &state,
+        &caller,
+        Action::DomainSetPrimary,
+        key(&tenant),
+        move |session, context, key| {
+            let current = operations::find_tenant(session, key)?;
+            let old = current.primary_domain().cloned();
+            if old.as_ref() == Some(&host) {
+                return Ok(current);
+            }
+            let moved = if current.has_domain(&host) {
+                operations::set_primary_domain(session, context, key, &host)?
+            } else {
+                operations::add_domain(session, context, key, host.clone(), true)?
+            };
+            match old {
+                Some(old) => Ok(operations::remove_domain(session, context, key, &old)?),
+                None => Ok(moved),
+            }
+        },
+    )
+    .await
+    .map_err(from_api)?;
+    Ok(success("Domain updated successfully!"))
+}
+
+/// `update-tenant`: any of `name`, `email`, `planId`, `modules`, `epaper_frequency`.
+async fn update_tenant(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    let caller = operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    let mut patch = TenantPatch {
+        display_name: params.text("name")?,
+        plan_id: params.text("planId")?.map(Some),
+        admin_email: params.text("email")?.map(Some),
+        modules: params.modules()?,
+        ..TenantPatch::default()
+    };
+    if let Some(frequency) = params.text("epaper_frequency")? {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("epaper_frequency".into(), Value::String(frequency));
+        patch.metadata = Some(metadata);
+    }
+    audited::on_tenant(
+        &state,
+        &caller,
+        Action::TenantUpdate,
+        key(&tenant),
+        move |session, context, key| {
+            Ok(operations::update_tenant(
+                session, context, key, &patch, None,
+            )?)
+        },
+    )
+    .await
+    .map_err(from_api)?;
+    Ok(success("Tenant updated successfully!"))
+}
+
+async fn get_tenant(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Outcome {
+    operator(&request).await?;
+    let params = Params::from_body(&request, &bytes)?;
+    let tenant = by_service_id(&state, &params).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "tenant": public_tenant(&tenant)})))
+}
+
+async fn list(state: web::Data<AppState>, request: HttpRequest) -> Outcome {
+    operator(&request).await?;
+    let tenants = state
+        .read(|session| Ok(crate::lifecycle::all_live_tenants(session)?))
+        .await
+        .map_err(HostingError::Api)?;
+    let tenants: Vec<Value> = tenants.iter().map(public_tenant).collect();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "tenants": tenants})))
+}

@@ -1,0 +1,180 @@
+//! One SQLite file per tenant, `<directory>/<identifier>.db`.
+
+use std::fs::OpenOptions;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use tenantry_tenant::{
+    DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, ProvisionError, ProvisionedDatabase,
+    TenantName, database_identifier,
+};
+
+use crate::manager::establish_sqlite;
+
+/// The files SQLite keeps beside a database, removed with it.
+const SIBLING_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// Creates each tenant's database as the file `<directory>/<identifier>.db` (in WAL
+/// mode, like the control database), with no role and no password; the URL handed back
+/// is `sqlite://<path>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteProvisioner {
+    directory: PathBuf,
+}
+
+impl SqliteProvisioner {
+    /// A provisioner keeping tenant databases in `directory`, created when missing.
+    pub fn new(directory: impl Into<PathBuf>) -> Self {
+        Self {
+            directory: directory.into(),
+        }
+    }
+
+    /// A provisioner keeping tenant databases in `tenants/` beside the control database's
+    /// file: `data/tenantry.db` → `data/tenants/`, `tenantry.db` → `tenants/`.
+    pub fn beside(control_database: &Path) -> Self {
+        let parent = control_database.parent().unwrap_or(Path::new(""));
+        Self::new(parent.join("tenants"))
+    }
+
+    /// Where the tenant databases are.
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// The file of `tenant`'s database.
+    pub fn path_of(&self, tenant: &TenantName) -> PathBuf {
+        self.directory
+            .join(format!("{}.db", database_identifier(tenant)))
+    }
+
+    /// Opens the newly claimed file `path`: switching to WAL writes SQLite's header, so
+    /// the file is a real database from now on.
+    fn initialise(path: &Path) -> Result<(), ProvisionError> {
+        for sibling in siblings(path) {
+            remove_if_present(&sibling)?;
+        }
+        let conn =
+            establish_sqlite(path).map_err(|error| ProvisionError::Failed(error.to_string()))?;
+        drop(conn);
+        Ok(())
+    }
+}
+
+impl DatabaseProvisioner for SqliteProvisioner {
+    fn create(&self, tenant: &TenantName) -> Result<DatabaseCredentials, ProvisionError> {
+        std::fs::create_dir_all(&self.directory).map_err(|error| {
+            ProvisionError::Failed(format!(
+                "cannot create {}: {error}",
+                self.directory.display()
+            ))
+        })?;
+        let path = self.path_of(tenant);
+        // `create_new` claims the name atomically: of two concurrent creates, one fails.
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+                return Err(ProvisionError::AlreadyExists);
+            }
+            Err(error) => {
+                return Err(ProvisionError::Failed(format!(
+                    "cannot create {}: {error}",
+                    path.display()
+                )));
+            }
+        }
+        // Stale `-wal`/`-shm` files of an earlier database of that name would be read
+        // into the new one: the claimer removes them before opening the file.
+        if let Err(error) = Self::initialise(&path) {
+            let _ = remove_database_files(&path);
+            return Err(error);
+        }
+        let shown = path.display().to_string();
+        Ok(DatabaseCredentials {
+            url: format!("sqlite://{shown}"),
+            database: ProvisionedDatabase {
+                backend: DatabaseBackend::Sqlite,
+                database: shown,
+                role: None,
+            },
+            password: None,
+        })
+    }
+
+    /// Removes the file and its `-wal`, `-shm` and `-journal` siblings; files already gone
+    /// are fine. Refuses anything but an SQLite database named like a tenant's
+    /// (`tenant_….db`), so a bad record cannot delete an arbitrary file.
+    fn drop_database(&self, database: &ProvisionedDatabase) -> Result<(), ProvisionError> {
+        if database.backend != DatabaseBackend::Sqlite {
+            return Err(ProvisionError::Failed(format!(
+                "{} is a {} database, not an SQLite one",
+                database.database, database.backend
+            )));
+        }
+        let path = Path::new(&database.database);
+        let is_tenant_file = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("tenant_") && name.ends_with(".db"));
+        if !is_tenant_file {
+            return Err(ProvisionError::Failed(format!(
+                "{} is not a tenant database file",
+                path.display()
+            )));
+        }
+        remove_database_files(path)
+    }
+}
+
+fn siblings(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    SIBLING_SUFFIXES.iter().map(move |suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+fn remove_database_files(path: &Path) -> Result<(), ProvisionError> {
+    remove_if_present(path)?;
+    for sibling in siblings(path) {
+        remove_if_present(&sibling)?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> Result<(), ProvisionError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(ProvisionError::Failed(format!(
+            "cannot remove {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_sits_beside_the_control_database() {
+        assert_eq!(
+            SqliteProvisioner::beside(Path::new("data/tenantry.db")).directory(),
+            Path::new("data/tenants")
+        );
+        assert_eq!(
+            SqliteProvisioner::beside(Path::new("/srv/t.db")).directory(),
+            Path::new("/srv/tenants")
+        );
+        assert_eq!(
+            SqliteProvisioner::beside(Path::new("tenantry.db")).directory(),
+            Path::new("tenants")
+        );
+        let name = TenantName::parse("acme-corp").unwrap();
+        assert_eq!(
+            SqliteProvisioner::new("/srv/tenants").path_of(&name),
+            Path::new("/srv/tenants/tenant_acme_corp.db")
+        );
+    }
+}
