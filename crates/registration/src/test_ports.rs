@@ -12,8 +12,8 @@ use tenantry_tenant::{
 
 use crate::impersonation::{ImpersonationRepository, ImpersonationState, NewImpersonation};
 use crate::memory::InMemoryUsers;
-use crate::users::UserRepository;
 use crate::users::{LinkPurpose, LinkState, NewLink, NewUser, Taken, User, UserQuery};
+use crate::users::{NewEmail, Outbox, QueuedEmail, UserRepository};
 use crate::{Email, FullName, PasswordHash, TokenDigest, Username};
 
 #[derive(Default)]
@@ -163,6 +163,38 @@ impl ImpersonationRepository for Ports {
     }
     fn find_tenant_admin(&mut self, tenant: TenantId) -> Result<Option<User>, RepositoryError> {
         self.users.find_tenant_admin(tenant)
+    }
+}
+
+impl Outbox for Ports {
+    fn enqueue_email(&mut self, email: &NewEmail) -> Result<i64, RepositoryError> {
+        self.users.enqueue_email(email)
+    }
+    fn due_emails(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueuedEmail>, RepositoryError> {
+        self.users.due_emails(now, limit)
+    }
+    fn claim_email(
+        &mut self,
+        id: i64,
+        due_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.users.claim_email(id, due_at, lease_until)
+    }
+    fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
+        self.users.mark_delivered(id, at)
+    }
+    fn mark_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.users.mark_failed(id, error, retry_at)
     }
 }
 

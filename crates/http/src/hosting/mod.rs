@@ -158,23 +158,41 @@ fn conflict_message(message: &str) -> String {
     }
 }
 
+/// The caller (an operator), the parameters and the tenant they name by `serviceId`.
+async fn addressed(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    bytes: &[u8],
+) -> Result<(Caller, Params, Tenant), HostingError> {
+    let caller = operator(request).await?;
+    let params = Params::from_body(request, bytes)?;
+    let tenant = by_service_id(state, &params).await?;
+    Ok((caller, params, tenant))
+}
+
+/// A status change of the addressed tenant, answered with `message`.
+async fn lifecycle(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    bytes: &[u8],
+    (action, target, message): (Action, Status, &str),
+) -> Outcome {
+    let (caller, _, tenant) = addressed(&state, &request, bytes).await?;
+    transition(&state, &caller, &tenant, action, target).await?;
+    Ok(success(message))
+}
+
 async fn suspend(
     state: web::Data<AppState>,
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    let caller = operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
-    transition(
-        &state,
-        &caller,
-        &tenant,
+    let change = (
         Action::TenantSuspend,
         Status::Suspended,
-    )
-    .await?;
-    Ok(success("Tenant suspended successfully!"))
+        "Tenant suspended successfully!",
+    );
+    lifecycle(state, request, &bytes, change).await
 }
 
 async fn unsuspend(
@@ -182,18 +200,12 @@ async fn unsuspend(
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    let caller = operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
-    transition(
-        &state,
-        &caller,
-        &tenant,
+    let change = (
         Action::TenantUnsuspend,
         Status::Active,
-    )
-    .await?;
-    Ok(success("Tenant unsuspended successfully!"))
+        "Tenant unsuspended successfully!",
+    );
+    lifecycle(state, request, &bytes, change).await
 }
 
 async fn cancel(
@@ -201,18 +213,12 @@ async fn cancel(
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    let caller = operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
-    transition(
-        &state,
-        &caller,
-        &tenant,
+    let change = (
         Action::TenantCancel,
         Status::Cancelled,
-    )
-    .await?;
-    Ok(success("Domain(s) deleted successfully!"))
+        "Domain(s) deleted successfully!",
+    );
+    lifecycle(state, request, &bytes, change).await
 }
 
 async fn delete(
@@ -220,9 +226,7 @@ async fn delete(
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    let caller = operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
+    let (caller, _, tenant) = addressed(&state, &request, &bytes).await?;
     crate::lifecycle::delete_permanently(&state, &caller, key(&tenant))
         .await
         .map_err(from_api)?;
@@ -236,9 +240,7 @@ async fn update_domain(
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    let caller = operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
+    let (caller, params, tenant) = addressed(&state, &request, &bytes).await?;
     let text = params.required("domain")?;
     let host = tenantry_tenant::DomainName::parse(&text)
         .map_err(|error| HostingError::BadRequest(format!("domain: {error}")))?;
@@ -275,9 +277,7 @@ async fn update_tenant(
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    let caller = operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
+    let (caller, params, tenant) = addressed(&state, &request, &bytes).await?;
     let mut patch = TenantPatch {
         display_name: params.text("name")?,
         plan_id: params.text("planId")?.map(Some),
@@ -311,9 +311,7 @@ async fn get_tenant(
     request: HttpRequest,
     RawBody(bytes): RawBody,
 ) -> Outcome {
-    operator(&request).await?;
-    let params = Params::from_body(&request, &bytes)?;
-    let tenant = by_service_id(&state, &params).await?;
+    let (_, _, tenant) = addressed(&state, &request, &bytes).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "tenant": public_tenant(&tenant)})))
 }
 

@@ -6,19 +6,14 @@ mod prepare;
 mod record;
 
 use chrono::{DateTime, TimeZone, Utc};
-use tenantry_tenant::memory::InMemoryTenants;
 use tenantry_tenant::{
-    AuditEvent, AuditSink, DomainName, NewTenant, Page, PasswordPolicy, RepositoryError,
-    RequestContext, ServiceId, Settings, Status, Tenant, TenantId, TenantName, TenantQuery,
+    NewTenant, PasswordPolicy, RequestContext, Settings, Status, Tenant, TenantId, TenantName,
     TenantRepository,
 };
 
 use super::*;
-use crate::memory::InMemoryUsers;
-use crate::users::{
-    LinkPurpose, LinkState, NewEmail, NewLink, NewUser, Outbox, QueuedEmail, Taken, User,
-    UserQuery, UserRepository,
-};
+use crate::test_ports::Ports;
+use crate::users::{LinkPurpose, NewLink, NewUser, Taken, User, UserRepository};
 use crate::{FullName, PasswordHash, TokenDigest, Username};
 
 /// The display name every test tenant has.
@@ -27,142 +22,6 @@ const DISPLAY_NAME: &str = "Talent One Academy";
 const LINK_BASE: &str = "https://tenantry.example.org";
 /// A password every test policy accepts.
 const GOOD_PASSWORD: &str = "Correct-horse-9";
-
-/// Tenants, users, outbox and audit log in memory, as one set of ports (the database
-/// implements them all on one connection).
-#[derive(Default)]
-struct Ports {
-    tenants: InMemoryTenants,
-    users: InMemoryUsers,
-}
-
-impl Ports {
-    fn events(&self) -> &[AuditEvent] {
-        self.tenants.events()
-    }
-}
-
-impl UserRepository for Ports {
-    fn insert_user(&mut self, user: &NewUser) -> Result<User, RepositoryError> {
-        self.users.insert_user(user)
-    }
-    fn taken(
-        &mut self,
-        tenant: TenantId,
-        username: &str,
-        email: &str,
-    ) -> Result<Taken, RepositoryError> {
-        self.users.taken(tenant, username, email)
-    }
-    fn get_user(&mut self, id: i64) -> Result<Option<User>, RepositoryError> {
-        self.users.get_user(id)
-    }
-    fn list_users(
-        &mut self,
-        tenant: TenantId,
-        query: &UserQuery,
-    ) -> Result<Page<User>, RepositoryError> {
-        self.users.list_users(tenant, query)
-    }
-    fn activate_user(
-        &mut self,
-        id: i64,
-        password_hash: Option<&PasswordHash>,
-        at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError> {
-        self.users.activate_user(id, password_hash, at)
-    }
-    fn insert_link(&mut self, link: &NewLink) -> Result<(), RepositoryError> {
-        self.users.insert_link(link)
-    }
-    fn link_state(
-        &mut self,
-        purpose: LinkPurpose,
-        digest: &TokenDigest,
-        now: DateTime<Utc>,
-    ) -> Result<LinkState, RepositoryError> {
-        self.users.link_state(purpose, digest, now)
-    }
-    fn use_link(
-        &mut self,
-        purpose: LinkPurpose,
-        digest: &TokenDigest,
-        now: DateTime<Utc>,
-    ) -> Result<LinkState, RepositoryError> {
-        self.users.use_link(purpose, digest, now)
-    }
-}
-
-impl Outbox for Ports {
-    fn enqueue_email(&mut self, email: &NewEmail) -> Result<i64, RepositoryError> {
-        self.users.enqueue_email(email)
-    }
-    fn due_emails(
-        &mut self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<QueuedEmail>, RepositoryError> {
-        self.users.due_emails(now, limit)
-    }
-    fn claim_email(
-        &mut self,
-        id: i64,
-        due_at: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
-        self.users.claim_email(id, due_at, lease_until)
-    }
-    fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
-        self.users.mark_delivered(id, at)
-    }
-    fn mark_failed(
-        &mut self,
-        id: i64,
-        error: &str,
-        retry_at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError> {
-        self.users.mark_failed(id, error, retry_at)
-    }
-}
-
-impl TenantRepository for Ports {
-    fn insert(&mut self, tenant: &NewTenant) -> Result<Tenant, RepositoryError> {
-        self.tenants.insert(tenant)
-    }
-    fn get(&mut self, id: TenantId) -> Result<Option<Tenant>, RepositoryError> {
-        self.tenants.get(id)
-    }
-    fn find_by_name(&mut self, name: &TenantName) -> Result<Option<Tenant>, RepositoryError> {
-        self.tenants.find_by_name(name)
-    }
-    fn find_by_service_id(&mut self, id: &ServiceId) -> Result<Option<Tenant>, RepositoryError> {
-        self.tenants.find_by_service_id(id)
-    }
-    fn find_by_host(&mut self, host: &DomainName) -> Result<Option<Tenant>, RepositoryError> {
-        self.tenants.find_by_host(host)
-    }
-    fn list(&mut self, query: &TenantQuery) -> Result<Page<Tenant>, RepositoryError> {
-        self.tenants.list(query)
-    }
-    fn save(&mut self, tenant: &Tenant) -> Result<Tenant, RepositoryError> {
-        self.tenants.save(tenant)
-    }
-    fn delete(&mut self, id: TenantId) -> Result<bool, RepositoryError> {
-        self.tenants.delete(id)
-    }
-    fn count_live(&mut self) -> Result<u64, RepositoryError> {
-        self.tenants.count_live()
-    }
-    fn routing_version(&mut self) -> Result<i64, RepositoryError> {
-        self.tenants.routing_version()
-    }
-}
-
-impl AuditSink for Ports {
-    fn record(&mut self, event: &AuditEvent) -> Result<(), RepositoryError> {
-        self.tenants.record(event)
-    }
-}
 
 /// 2026-11-25 12:00:00 UTC, the time every test starts at.
 fn t0() -> DateTime<Utc> {
