@@ -11,6 +11,7 @@ on_both_backends!(
     tenant_tokens_cannot_call_operator_endpoints,
     oauth_issues_jwts_for_operators,
     failed_logins_are_audited_and_rate_limited,
+    a_changed_password_is_refused_at_once_despite_the_cache,
 );
 
 async fn missing_or_wrong_credentials_get_401_with_a_challenge(database: TestDatabase) {
@@ -255,4 +256,45 @@ async fn failed_logins_are_audited_and_rate_limited(database: TestDatabase) {
         !audit.text.contains("guess-password"),
         "passwords never reach the log"
     );
+}
+
+async fn a_changed_password_is_refused_at_once_despite_the_cache(database: TestDatabase) {
+    let app = TestApp::spawn(database).await;
+    let path = "/api/v1/admin/tenants/";
+    assert_eq!(
+        app.send(app.operator(Method::GET, path)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send(app.operator(Method::GET, path)).await.status,
+        StatusCode::OK,
+        "served from the cache of verified passwords"
+    );
+    let url = app.database.url();
+    actix_web::web::block(move || {
+        let database =
+            tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
+                .unwrap();
+        let context = tenantry_tenant::RequestContext::system(tenantry_tenant::Clock::now(
+            &tenantry_tenant::SystemClock,
+        ));
+        tenantry::operators::set_password(&database, &context, "admin", "a-brand-new-password")
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let old = app.send(app.operator(Method::GET, path)).await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the cached pair is forgotten"
+    );
+    let new = app
+        .send(
+            app.client
+                .get(app.url(path))
+                .basic_auth("admin", "a-brand-new-password"),
+        )
+        .await;
+    assert_eq!(new.status, StatusCode::OK);
 }

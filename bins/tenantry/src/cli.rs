@@ -92,9 +92,12 @@ pub enum AdminCommand {
     /// Create an operator. The password comes from stdin (`--password-stdin`) or from
     /// TENANTRY_ADMIN_PASSWORD; it is never taken from a flag, which `ps` would show.
     Create(CreateOperatorArgs),
+    /// Change an operator's password (from stdin or TENANTRY_ADMIN_PASSWORD). Running
+    /// servers stop accepting the old password at once.
+    SetPassword(CreateOperatorArgs),
 }
 
-/// `tenantry admin create`.
+/// `tenantry admin create` and `tenantry admin set-password`.
 #[derive(Debug, Args)]
 pub struct CreateOperatorArgs {
     /// The operator's user name.

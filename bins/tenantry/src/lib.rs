@@ -30,6 +30,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Create(args)) => {
             create_operator(&settings, &args, admin_password.as_deref())
         }
+        Command::Admin(AdminCommand::SetPassword(args)) => {
+            set_operator_password(&settings, &args, admin_password.as_deref())
+        }
         Command::EoxTenant(EoxTenantCommand::Export(args)) => {
             let database = open_database(&settings)?;
             let mut out = std::io::stdout().lock();
@@ -82,20 +85,41 @@ fn open_database(settings: &Settings) -> anyhow::Result<tenantry_store::Database
     )?)
 }
 
+/// The password of `tenantry admin …`: from stdin or the environment, never a flag.
+fn given_password(args: &CreateOperatorArgs, env_password: Option<&str>) -> anyhow::Result<String> {
+    if args.password_stdin {
+        read_password_line()
+    } else if let Some(password) = env_password {
+        Ok(password.to_owned())
+    } else {
+        bail!(
+            "give the password on standard input with --password-stdin, or in TENANTRY_ADMIN_PASSWORD"
+        );
+    }
+}
+
+fn set_operator_password(
+    settings: &Settings,
+    args: &CreateOperatorArgs,
+    env_password: Option<&str>,
+) -> anyhow::Result<()> {
+    let password = given_password(args, env_password)?;
+    let database = tenantry_store::Database::connect(
+        &settings.database_url,
+        tenantry_store::PoolOptions::default(),
+    )?;
+    let context = RequestContext::system(SystemClock.now());
+    operators::set_password(&database, &context, &args.username, &password)?;
+    println!("changed the password of operator {}", args.username);
+    Ok(())
+}
+
 fn create_operator(
     settings: &Settings,
     args: &CreateOperatorArgs,
     env_password: Option<&str>,
 ) -> anyhow::Result<()> {
-    let password = if args.password_stdin {
-        read_password_line()?
-    } else if let Some(password) = env_password {
-        password.to_owned()
-    } else {
-        bail!(
-            "give the password on standard input with --password-stdin, or in TENANTRY_ADMIN_PASSWORD"
-        );
-    };
+    let password = given_password(args, env_password)?;
     let database = tenantry_store::Database::connect(
         &settings.database_url,
         tenantry_store::PoolOptions::default(),

@@ -47,6 +47,37 @@ pub fn create_operator(
     }
 }
 
+/// Replaces the password of operator `username` and audits it (`operator.password`), in
+/// one transaction. The change bumps the account's `updated_at`, which makes every server's
+/// cache of verified passwords forget the old one.
+pub fn set_password(
+    database: &Database,
+    context: &RequestContext,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let password = Password::parse(password, &operator_password_policy())
+        .context("the operator password is too weak")?;
+    let hash = Argon2idHasher::default()
+        .hash(password.expose())
+        .context("could not hash the password")?;
+    let mut conn = database.conn()?;
+    let changed = conn.write_transaction::<_, StoreError, _>(|conn| {
+        tenantry_store::set_operator_password(conn, username, hash.as_str(), context.now)?;
+        let details = json!({ "username": username });
+        let event = AuditEvent::untargeted(context, Action::OperatorPasswordChange, details);
+        TenantStore::new(conn)
+            .record(&event)
+            .map_err(StoreError::from)?;
+        Ok(())
+    });
+    match changed {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => bail!("there is no operator {username}"),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Creates the first operator when the database has none. A configured password is used
 /// as given; otherwise a random one is generated and written to the log, once.
 pub fn ensure_first_operator(

@@ -122,6 +122,38 @@ fn admin_create_takes_the_password_from_stdin_and_refuses_duplicates() {
         text(&weak.stderr)
     );
 
+    let changed = run(
+        tenantry(data.path()).args([
+            "admin",
+            "set-password",
+            "--username",
+            "ops",
+            "--password-stdin",
+        ]),
+        "a-changed-operator-password\n",
+    );
+    assert!(changed.status.success(), "{}", text(&changed.stderr));
+    assert_eq!(
+        text(&changed.stdout),
+        "changed the password of operator ops\n"
+    );
+    let nobody = run(
+        tenantry(data.path()).args([
+            "admin",
+            "set-password",
+            "--username",
+            "nobody",
+            "--password-stdin",
+        ]),
+        "a-changed-operator-password\n",
+    );
+    assert!(!nobody.status.success());
+    assert!(
+        text(&nobody.stderr).contains("there is no operator nobody"),
+        "{}",
+        text(&nobody.stderr)
+    );
+
     let no_password = run(
         tenantry(data.path()).args(["admin", "create", "--username", "nopw"]),
         "",

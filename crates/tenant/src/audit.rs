@@ -82,6 +82,8 @@ pub enum Action {
     DomainSetPrimary,
     /// An operator account was created.
     OperatorCreate,
+    /// An operator's password was changed.
+    OperatorPasswordChange,
     /// An API token was issued.
     TokenCreate,
     /// An API token was revoked.
@@ -104,7 +106,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for parsing and documentation.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::TenantCreate,
         Action::TenantUpdate,
         Action::TenantSuspend,
@@ -117,6 +119,7 @@ impl Action {
         Action::DomainRemove,
         Action::DomainSetPrimary,
         Action::OperatorCreate,
+        Action::OperatorPasswordChange,
         Action::TokenCreate,
         Action::TokenRevoke,
         Action::LoginFailure,
@@ -143,6 +146,7 @@ impl Action {
             Action::DomainRemove => "domain.remove",
             Action::DomainSetPrimary => "domain.set_primary",
             Action::OperatorCreate => "operator.create",
+            Action::OperatorPasswordChange => "operator.password",
             Action::TokenCreate => "token.create",
             Action::TokenRevoke => "token.revoke",
             Action::LoginFailure => "auth.login_failed",
