@@ -203,6 +203,13 @@ async fn oauth_issues_jwts_for_operators(database: TestDatabase) {
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let nul = app
+        .send_json(
+            app.client.post(app.url("/oauth/token")),
+            &json!({"grant_type": "password", "username": "ad\u{0}min", "password": "x"}),
+        )
+        .await;
+    assert_eq!(nul.status, StatusCode::UNAUTHORIZED, "{}", nul.text);
     let grant = app
         .send_json(
             app.client.post(app.url("/oauth/token")),

@@ -261,6 +261,37 @@ async fn errors_use_the_success_false_envelope(database: TestDatabase) {
         .send(app.operator(Method::GET, "/api/create-tenant"))
         .await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get.json["success"], false, "{}", get.text);
+    let one_word = panel(
+        &app,
+        "/api/create-tenant",
+        json!({"serviceId": "x2", "domain": "intranet1"}),
+    )
+    .await;
+    assert_eq!(
+        one_word.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        one_word.text
+    );
+    assert_eq!(
+        one_word.json,
+        json!({"success": false,
+               "message": "email is required: admin@intranet1 is not an address for the tenant admin"})
+    );
+    let bad_plan = panel(
+        &app,
+        "/api/update-tenant",
+        json!({"serviceId": "abc123", "planId": "p\u{1}"}),
+    )
+    .await;
+    assert_eq!(bad_plan.status, StatusCode::BAD_REQUEST);
+    let message = bad_plan.json["message"].as_str().unwrap();
+    assert!(message.starts_with("planId: "), "{message}");
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let too_large = panel(&app, "/api/getTenant", json!({"serviceId": huge})).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_large.json["success"], false);
 }
 
 async fn impersonation_tokens_are_redeemed_once(database: TestDatabase) {

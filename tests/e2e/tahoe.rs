@@ -242,6 +242,18 @@ async fn invalid_fields_are_400_naming_the_field(database: TestDatabase) {
             json!({"username": "ada", "email": "a@example.org", "name": "A", "send_activation_email": "maybe"}),
             "maybe is not a valid value for \"send_activation_email\"",
         ),
+        (
+            json!({"username": "ada", "email": "a@example.org", "name": ["A"]}),
+            "Invalid parameters on user creation: name",
+        ),
+        (
+            json!({"username": "a\u{0}b", "email": "a@example.org", "name": "A"}),
+            "Invalid parameters on user creation: username",
+        ),
+        (
+            json!({"username": "ada", "email": "a@example.org", "name": "A", "password": {"a": 1}}),
+            "Invalid parameters on user creation: password",
+        ),
     ];
     for (body, message) in cases {
         let reply = post_json(&app, V2, &token, body.clone()).await;

@@ -186,6 +186,10 @@ pub async fn verify_operator(
     username: String,
     password: String,
 ) -> Result<bool, ApiError> {
+    if username.contains('\0') || password.contains('\0') {
+        // No account name or password holds NUL; databases refuse to even compare it.
+        return Ok(false);
+    }
     let lookup = username.clone();
     let account = state
         .read(move |session| Ok(session.find_operator(&lookup)?))

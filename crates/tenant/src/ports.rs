@@ -110,6 +110,15 @@ pub trait TenantRepository {
     /// may have changed: every `insert`, `save` and `delete` increases it, in the same
     /// transaction. Caches of host resolution compare it to know when to forget.
     fn routing_version(&mut self) -> Result<i64, RepositoryError>;
+
+    /// Makes concurrent writers of the tenant `key` names wait for this transaction
+    /// (PostgreSQL's `SELECT … FOR UPDATE`), so a change reads what the previous writer
+    /// committed instead of losing the race. A store whose write transactions are already
+    /// serial (SQLite's `BEGIN IMMEDIATE`, memory) has nothing to do.
+    fn lock_tenant(&mut self, key: &crate::TenantKey) -> Result<(), RepositoryError> {
+        let _ = key;
+        Ok(())
+    }
 }
 
 /// Reading the audit log back.

@@ -86,6 +86,14 @@ where
     T: Send + 'static,
     F: Fn(&mut dyn Session) -> Result<T, ApiError> + Clone + Send + 'static,
 {
+    // Lock the tenant first: on PostgreSQL concurrent writers then queue instead of racing.
+    let lock_key = key.clone();
+    let work = move |session: &mut dyn Session| {
+        if let Some(key) = &lock_key {
+            session.lock_tenant(key)?;
+        }
+        work(session)
+    };
     let mut result = state.change(work.clone()).await;
     for _ in 1..ATTEMPTS {
         if !matches!(result, Err(ApiError::PreconditionFailed(_))) {

@@ -113,7 +113,7 @@ fn schemas() -> Value {
     let nullable_text = json!({"type": ["string", "null"]});
     let texts = json!({"type": "array", "items": {"type": "string"}});
     let policy = json!({"type": "object", "additionalProperties": false, "properties": {
-        "min_length": {"type": "integer", "minimum": 1, "maximum": 1024},
+        "min_length": {"type": "integer", "minimum": 6, "maximum": 128},
         "max_length": {"type": "integer", "minimum": 1, "maximum": 1024},
         "require_uppercase": {"type": "boolean"},
         "require_lowercase": {"type": "boolean"},

@@ -29,10 +29,22 @@ impl QueryParams {
                     "Malformed query string",
                 )
             })?;
-        Ok(Self {
-            values: pairs.into_inner().into_iter().collect(),
-            problems: Vec::new(),
-        })
+        let mut params = Self::default();
+        for (key, value) in pairs.into_inner() {
+            if value.contains('\0') || key.contains('\0') {
+                params.problem(
+                    &key.replace('\0', ""),
+                    "value_error",
+                    "must not contain NUL characters",
+                );
+            }
+            params.values.insert(key, value);
+        }
+        if params.problems.is_empty() {
+            Ok(params)
+        } else {
+            Err(ApiError::Invalid(params.problems))
+        }
     }
 
     /// Refuses parameters other than `known`.

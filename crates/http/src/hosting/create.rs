@@ -15,11 +15,10 @@ use tenantry_tenant::provisioning::{DatabaseCredentials, ProvisionError};
 use tenantry_tenant::{Action, DomainName, RequestContext, TenantKey, TenantName};
 
 use super::error::{HostingError, taken};
-use super::params::Params;
+use super::params::{PanelBody, Params};
 use super::representation::panel_id;
 use super::{from_api, operator};
 use crate::admin::audited;
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -62,6 +61,12 @@ fn parse(params: &Params) -> Result<Request, HostingError> {
             Email::parse(&text).map_err(|error| HostingError::BadRequest(format!("email: {error}")))
         })
         .transpose()?;
+    // Without an email the admin gets `admin@<domain>`, which must be an address.
+    if email.is_none() && Email::parse(&format!("admin@{host}")).is_err() {
+        return Err(HostingError::BadRequest(format!(
+            "email is required: admin@{host} is not an address for the tenant admin"
+        )));
+    }
     let display_name = params.text("name")?.unwrap_or_else(|| host.to_string());
     let mut input = CreateTenant::new(name, display_name);
     input.domains = vec![host.clone()];
@@ -81,7 +86,7 @@ fn parse(params: &Params) -> Result<Request, HostingError> {
 pub async fn create(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Result<HttpResponse, HostingError> {
     let caller = operator(&request).await?;
     let context = caller.context(&state);
@@ -101,7 +106,17 @@ pub async fn create(
         audited::record_failure(&state, context, Action::TenantCreate, Some(key), &refusal).await;
         return Err(error);
     }
-    let credentials = provision(&state, &context, &input.name, &key).await?;
+    let credentials = match provision(&state, &context, &input.name, &key).await {
+        Ok(credentials) => credentials,
+        // A concurrent create of the same tenant got there first: say which value clashed.
+        Err(HostingError::Conflict(message)) => {
+            return Err(match clash(&state, &input, &host).await? {
+                Some(field) => HostingError::Conflict(taken(field)),
+                None => HostingError::Conflict(message),
+            });
+        }
+        Err(error) => return Err(error),
+    };
     let password = generate_admin_password()
         .map_err(|error| HostingError::Api(ApiError::Internal(error.to_string())))?;
     let hasher = state.hasher.clone();

@@ -15,11 +15,10 @@ use tenantry_tenant::operations::{self, TenantPatch};
 use tenantry_tenant::{Action, Status, Tenant, TenantKey};
 
 pub use error::HostingError;
-use params::Params;
+use params::{PanelBody, Params};
 use representation::public_tenant;
 
 use crate::admin::audited;
-use crate::body::RawBody;
 use crate::caller::Caller;
 use crate::state::AppState;
 
@@ -42,7 +41,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             web::resource("/api/impersonate-tenant")
                 .route(web::get().to(impersonation::issue))
-                .default_service(web::to(crate::app::method_not_allowed)),
+                .default_service(web::to(method_not_allowed)),
         );
 }
 
@@ -55,7 +54,11 @@ where
 {
     web::resource(path)
         .route(web::post().to(handler))
-        .default_service(web::to(crate::app::method_not_allowed))
+        .default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed() -> Outcome {
+    Err(HostingError::Api(crate::error::ApiError::MethodNotAllowed))
 }
 
 type Outcome = Result<HttpResponse, HostingError>;
@@ -133,22 +136,31 @@ fn from_api(error: crate::error::ApiError) -> HostingError {
         ApiError::Invalid(problems) => HostingError::BadRequest(
             problems
                 .iter()
-                .map(|problem| {
-                    let field = problem
-                        .loc
-                        .last()
-                        .map(|segment| match segment {
-                            Value::String(text) => text.clone(),
-                            other => other.to_string(),
-                        })
-                        .unwrap_or_default();
-                    format!("{field}: {}", problem.msg)
-                })
+                .map(|problem| format!("{}: {}", panel_field(&problem.loc), problem.msg))
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
         other => HostingError::Api(other),
     }
+}
+
+/// The panel's name for the field a problem is located at (`["body","plan_id"]` →
+/// `planId`; a list position names its list).
+fn panel_field(loc: &[Value]) -> String {
+    let field = loc
+        .iter()
+        .rev()
+        .find_map(Value::as_str)
+        .unwrap_or("parameters");
+    match field {
+        "plan_id" => "planId",
+        "display_name" => "name",
+        "admin_email" => "email",
+        "service_id" => "serviceId",
+        "domains" => "domain",
+        other => other,
+    }
+    .to_owned()
 }
 
 fn conflict_message(message: &str) -> String {
@@ -185,7 +197,7 @@ async fn lifecycle(
 async fn suspend(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let change = (
         Action::TenantSuspend,
@@ -198,7 +210,7 @@ async fn suspend(
 async fn unsuspend(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let change = (
         Action::TenantUnsuspend,
@@ -211,7 +223,7 @@ async fn unsuspend(
 async fn cancel(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let change = (
         Action::TenantCancel,
@@ -224,7 +236,7 @@ async fn cancel(
 async fn delete(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let (caller, _, tenant) = addressed(&state, &request, &bytes).await?;
     crate::lifecycle::delete_permanently(&state, &caller, key(&tenant))
@@ -238,7 +250,7 @@ async fn delete(
 async fn update_domain(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let (caller, params, tenant) = addressed(&state, &request, &bytes).await?;
     let text = params.required("domain")?;
@@ -275,7 +287,7 @@ async fn update_domain(
 async fn update_tenant(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let (caller, params, tenant) = addressed(&state, &request, &bytes).await?;
     let mut patch = TenantPatch {
@@ -309,7 +321,7 @@ async fn update_tenant(
 async fn get_tenant(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    PanelBody(bytes): PanelBody,
 ) -> Outcome {
     let (_, _, tenant) = addressed(&state, &request, &bytes).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "tenant": public_tenant(&tenant)})))

@@ -10,6 +10,21 @@ use tenantry_tenant::ServiceId;
 use super::error::HostingError;
 use crate::body::{media_type, parse_object};
 
+/// A request body read for this dialect: its failures (413 and the like) answer in the
+/// panel's envelope.
+#[derive(Debug)]
+pub struct PanelBody(pub web::Bytes);
+
+impl actix_web::FromRequest for PanelBody {
+    type Error = HostingError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, HostingError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let body = crate::body::read_limited(request, payload);
+        Box::pin(async move { body.await.map(PanelBody).map_err(HostingError::Api) })
+    }
+}
+
 /// Named parameters as sent.
 #[derive(Debug, Default)]
 pub struct Params(HashMap<String, Value>);
@@ -52,6 +67,9 @@ impl Params {
     pub fn text(&self, name: &str) -> Result<Option<String>, HostingError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if text.contains('\0') => Err(HostingError::BadRequest(
+                format!("{name} must not contain NUL characters"),
+            )),
             Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.trim().to_owned())),
             Some(Value::Number(number)) => Ok(Some(number.to_string())),

@@ -102,7 +102,10 @@ impl ResponseError for TahoeError {
                 json!({"user_message": format!("Invalid parameters on user creation: {field}")})
             }
             TahoeError::ActivationFlag(value) => json!({
-                "user_message": format!("{value} is not a valid value for \"send_activation_email\"")
+                "user_message": format!(
+                    "{} is not a valid value for \"send_activation_email\"",
+                    shortened(value)
+                )
             }),
             TahoeError::Malformed => json!({"detail": "Malformed request body."}),
             TahoeError::Throttled(wait) => json!({
@@ -124,6 +127,17 @@ impl ResponseError for TahoeError {
         }
         response.json(body)
     }
+}
+
+/// At most 100 characters of a client's value, to quote it back.
+fn shortened(value: &str) -> String {
+    const LONGEST: usize = 100;
+    if value.chars().count() <= LONGEST {
+        return value.to_owned();
+    }
+    let mut short: String = value.chars().take(LONGEST).collect();
+    short.push('…');
+    short
 }
 
 fn taken_body(version: Version, taken: Taken) -> Value {

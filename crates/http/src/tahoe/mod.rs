@@ -93,7 +93,11 @@ async fn register(
         return Err(TahoeError::Throttled(wait));
     }
     let tenant = serving_tenant(state, request, &token).await?;
-    let fields = read_fields(request, payload).await?;
+    let body = read_fields(request, payload).await?;
+    if let Some(field) = body.first_unusable(&["username", "email", "name", "password"]) {
+        return Err(TahoeError::Invalid(Some(field)));
+    }
+    let fields = body.fields;
     let form = RegistrationForm {
         username: fields.get("username").cloned(),
         email: fields.get("email").cloned(),
@@ -231,7 +235,7 @@ async fn serving_tenant(
 async fn read_fields(
     request: &HttpRequest,
     payload: web::Payload,
-) -> Result<form::Fields, TahoeError> {
+) -> Result<form::Form, TahoeError> {
     let media = media_type(request);
     if media.as_deref() == Some("multipart/form-data") {
         return form::multipart_fields(request.headers(), payload.into_inner()).await;

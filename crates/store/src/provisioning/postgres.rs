@@ -221,7 +221,9 @@ fn execute(conn: &mut PgConnection, sql: &str, secret: &str) -> Result<(), Provi
             if !secret.is_empty() {
                 message = message.replace(secret, "***");
             }
-            if message.contains("already exists") {
+            // A concurrent create can also trip the catalogue's unique index
+            // (`duplicate key value violates unique constraint "pg_authid_rolname_index"`).
+            if message.contains("already exists") || message.contains("duplicate key") {
                 Err(ProvisionError::AlreadyExists)
             } else {
                 Err(ProvisionError::Failed(message))

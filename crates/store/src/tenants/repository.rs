@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use tenantry_tenant::{
-    DomainName, NewTenant, Page, RepositoryError, ServiceId, Status, Tenant, TenantId, TenantName,
-    TenantQuery, TenantRepository,
+    DomainName, NewTenant, Page, RepositoryError, ServiceId, Status, Tenant, TenantId, TenantKey,
+    TenantName, TenantQuery, TenantRepository,
 };
 
 use crate::connection::MultiBackend;
@@ -71,6 +71,28 @@ impl TenantRepository for TenantStore<'_> {
 
     fn routing_version(&mut self) -> Result<i64, RepositoryError> {
         Ok(routing::current(self.conn)?)
+    }
+
+    fn lock_tenant(&mut self, key: &TenantKey) -> Result<(), RepositoryError> {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::{BigInt, Text};
+        let DbConnection::Postgres(conn) = &mut *self.conn else {
+            return Ok(());
+        };
+        let locked = match key {
+            TenantKey::Id(id) => {
+                diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
+                    .bind::<BigInt, _>(id.0)
+                    .execute(conn)
+            }
+            TenantKey::Name(name) => {
+                diesel::sql_query("SELECT 1 FROM tenants WHERE name = $1 FOR UPDATE")
+                    .bind::<Text, _>(name.as_str())
+                    .execute(conn)
+            }
+        };
+        locked.map_err(StoreError::from)?;
+        Ok(())
     }
 }
 
