@@ -67,7 +67,7 @@ impl TestDatabase {
             eprintln!("skipped: {POSTGRES_URL_VARIABLE} is not set");
             return None;
         };
-        let server = match DatabaseUrl::parse(&server) {
+        let server = match DatabaseUrl::parse(&without_tls_by_default(&server)) {
             Ok(url) if url.backend() == Backend::Postgres => url,
             Ok(url) => panic!("{POSTGRES_URL_VARIABLE} must be a postgres:// URL, not {url}"),
             Err(error) => panic!("{POSTGRES_URL_VARIABLE}: {error}"),
@@ -211,6 +211,20 @@ fn drop_namespace(server: &DatabaseUrl, namespace: &str) -> Result<(), StoreErro
     Ok(())
 }
 
+/// `url` with `sslmode=disable` unless it chooses a mode itself. Test servers are local;
+/// with TLS, OpenSSL's exit handlers can run while another thread of a finishing test
+/// process still holds a connection, and the process then dies with SIGSEGV after its test
+/// passed.
+fn without_tls_by_default(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
+}
+
 /// A database name no other test run on this machine uses at the same time.
 fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -277,6 +291,22 @@ mod tests {
         assert_eq!(
             with_database("postgres://h?x=1", "t4"),
             "postgres://h/t4?x=1"
+        );
+    }
+
+    #[test]
+    fn test_servers_are_reached_without_tls_unless_asked() {
+        assert_eq!(
+            without_tls_by_default("postgres://h/db"),
+            "postgres://h/db?sslmode=disable"
+        );
+        assert_eq!(
+            without_tls_by_default("postgres://h/db?x=1"),
+            "postgres://h/db?x=1&sslmode=disable"
+        );
+        assert_eq!(
+            without_tls_by_default("postgres://h/db?sslmode=require"),
+            "postgres://h/db?sslmode=require"
         );
     }
 
