@@ -98,10 +98,14 @@ fn given_password(args: &CreateOperatorArgs, env_password: Option<&str>) -> anyh
     }
 }
 
-fn set_operator_password(
+/// Runs `change` on the operator named by `args` with the given password, over the
+/// configured database, as the system actor; prints `done` on success.
+fn on_operator(
     settings: &Settings,
     args: &CreateOperatorArgs,
     env_password: Option<&str>,
+    change: fn(&tenantry_store::Database, &RequestContext, &str, &str) -> anyhow::Result<()>,
+    done: &str,
 ) -> anyhow::Result<()> {
     let password = given_password(args, env_password)?;
     let database = tenantry_store::Database::connect(
@@ -109,9 +113,18 @@ fn set_operator_password(
         tenantry_store::PoolOptions::default(),
     )?;
     let context = RequestContext::system(SystemClock.now());
-    operators::set_password(&database, &context, &args.username, &password)?;
-    println!("changed the password of operator {}", args.username);
+    change(&database, &context, &args.username, &password)?;
+    println!("{done} {}", args.username);
     Ok(())
+}
+
+fn set_operator_password(
+    settings: &Settings,
+    args: &CreateOperatorArgs,
+    env_password: Option<&str>,
+) -> anyhow::Result<()> {
+    let done = "changed the password of operator";
+    on_operator(settings, args, env_password, operators::set_password, done)
 }
 
 fn create_operator(
@@ -119,15 +132,14 @@ fn create_operator(
     args: &CreateOperatorArgs,
     env_password: Option<&str>,
 ) -> anyhow::Result<()> {
-    let password = given_password(args, env_password)?;
-    let database = tenantry_store::Database::connect(
-        &settings.database_url,
-        tenantry_store::PoolOptions::default(),
-    )?;
-    let context = RequestContext::system(SystemClock.now());
-    operators::create_operator(&database, &context, &args.username, &password)?;
-    println!("created operator {}", args.username);
-    Ok(())
+    let done = "created operator";
+    on_operator(
+        settings,
+        args,
+        env_password,
+        operators::create_operator,
+        done,
+    )
 }
 
 fn read_password_line() -> anyhow::Result<String> {

@@ -3,8 +3,9 @@
 
 use actix_web::web;
 use serde_json::json;
-use tenantry_tenant::operations::find_tenant;
-use tenantry_tenant::{Action, AuditEvent, RequestContext, Tenant, TenantKey};
+use tenantry_tenant::operations::{change_status, find_tenant};
+use tenantry_tenant::urls::UrlConfig;
+use tenantry_tenant::{Action, AuditEvent, RequestContext, Status, Tenant, TenantKey};
 
 use crate::backend::Session;
 use crate::caller::Caller;
@@ -49,6 +50,34 @@ where
     let target = key.clone();
     change_unpinned(state, &context, action, Some(key), move |session| {
         operation(session, &work_context, &target)
+    })
+    .await
+}
+
+/// Makes the tenant `key` names `active` again, but only from `from` (unsuspend only a
+/// suspended tenant, restore only a deleted one); any other status is a 409 naming the
+/// current one. Every dialect's unsuspend and restore go through here.
+pub async fn activate_from(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    key: TenantKey,
+    from: Status,
+    urls: UrlConfig,
+) -> Result<Tenant, ApiError> {
+    let (action, verb) = if from == Status::Deleted {
+        (Action::TenantRestore, "restored")
+    } else {
+        (Action::TenantUnsuspend, "unsuspended")
+    };
+    on_tenant(state, caller, action, key, move |session, context, key| {
+        let current = find_tenant(session, key)?;
+        if current.status != from {
+            return Err(ApiError::Conflict(format!(
+                "the tenant is {}; only a {from} tenant can be {verb}",
+                current.status
+            )));
+        }
+        Ok(change_status(session, context, &urls, key, Status::Active)?)
     })
     .await
 }

@@ -226,43 +226,14 @@ async fn transition(
     .await
 }
 
-/// Makes a tenant active again, but only from `from` (unsuspend only suspended tenants,
-/// restore only deleted ones); any other status is a 409 naming the current one.
 async fn transition_from(
     state: &web::Data<AppState>,
     Operator(caller): Operator,
     segment: &str,
     from: Status,
 ) -> Result<Tenant, ApiError> {
-    let (action, verb) = if from == Status::Deleted {
-        (Action::TenantRestore, "restored")
-    } else {
-        (Action::TenantUnsuspend, "unsuspended")
-    };
-    let urls = state.urls.clone();
-    audited::on_tenant(
-        state,
-        &caller,
-        action,
-        tenant_key(segment)?,
-        move |session, context, key| {
-            let current = find_tenant(session, key)?;
-            if current.status != from {
-                return Err(ApiError::Conflict(format!(
-                    "the tenant is {}; only a {from} tenant can be {verb}",
-                    current.status
-                )));
-            }
-            Ok(operations::change_status(
-                session,
-                context,
-                &urls,
-                key,
-                Status::Active,
-            )?)
-        },
-    )
-    .await
+    let key = tenant_key(segment)?;
+    audited::activate_from(state, &caller, key, from, state.urls.clone()).await
 }
 
 /// The version `If-Match` asks for: `None` without the header or with `*`.

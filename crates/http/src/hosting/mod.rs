@@ -98,33 +98,31 @@ async fn transition(
     action: Action,
     target: Status,
 ) -> Result<Tenant, HostingError> {
-    let urls = state.urls.clone();
-    let wanted_from = match action {
-        Action::TenantUnsuspend => Some(Status::Suspended),
-        _ => None,
+    let changed = if action == Action::TenantUnsuspend {
+        audited::activate_from(
+            state,
+            caller,
+            key(tenant),
+            Status::Suspended,
+            state.urls.clone(),
+        )
+        .await
+    } else {
+        let urls = state.urls.clone();
+        audited::on_tenant(
+            state,
+            caller,
+            action,
+            key(tenant),
+            move |session, context, key| {
+                Ok(operations::change_status(
+                    session, context, &urls, key, target,
+                )?)
+            },
+        )
+        .await
     };
-    audited::on_tenant(
-        state,
-        caller,
-        action,
-        key(tenant),
-        move |session, context, key| {
-            if let Some(from) = wanted_from {
-                let current = operations::find_tenant(session, key)?;
-                if current.status != from {
-                    return Err(crate::error::ApiError::Conflict(format!(
-                        "The tenant is {}, not {from}",
-                        current.status
-                    )));
-                }
-            }
-            Ok(operations::change_status(
-                session, context, &urls, key, target,
-            )?)
-        },
-    )
-    .await
-    .map_err(from_api)
+    changed.map_err(from_api)
 }
 
 /// Maps the shared error of a tenant operation into this dialect's answers.
