@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::rt::task::spawn_blocking;
 use anyhow::Context;
-use tenantry_http::{ApiConfig, Application, Backend, PoolUsage, Session};
+use tenantry_http::{ApiConfig, Application, PoolUsage, Session, Storage};
 use tenantry_registration::{AccessRepository, Outbox, SecretToken};
 use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
 use tenantry_tenant::{Clock, RepositoryError, RequestContext, SystemClock};
@@ -29,7 +29,7 @@ pub const LOGIN_BURST: u32 = 10;
 /// Registrations one API token may make a minute (the Tahoe API's limit).
 pub const REGISTRATIONS_PER_MINUTE: u32 = 60;
 
-/// The store as the HTTP layer's [`Backend`].
+/// The store as the HTTP layer's [`Storage`].
 #[derive(Debug, Clone)]
 pub struct StoreBackend {
     database: Database,
@@ -50,7 +50,7 @@ impl From<diesel::result::Error> for Abort {
     }
 }
 
-impl Backend for StoreBackend {
+impl Storage for StoreBackend {
     fn ping(&self) -> Result<(), RepositoryError> {
         self.database.ping().map_err(Into::into)
     }
@@ -207,7 +207,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Server> {
     })
     .await??;
     let outbox = StoreOutbox::new(database.clone());
-    let backend: Arc<dyn Backend> = Arc::new(StoreBackend {
+    let backend: Arc<dyn Storage> = Arc::new(StoreBackend {
         database,
         max_connections,
     });

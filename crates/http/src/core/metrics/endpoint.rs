@@ -1,0 +1,46 @@
+//! `GET /metrics`: request metrics plus gauges read at scrape time.
+
+use actix_web::{HttpResponse, web};
+
+use crate::core::error::ApiError;
+use crate::core::metrics::{CONTENT_TYPE, Gauge};
+use crate::core::state::AppState;
+
+/// `GET /metrics` in Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let backend = state.backend.clone();
+    let tenants = web::block(move || {
+        let mut count = None;
+        backend.read(&mut |session| count = session.count_live().ok())?;
+        Ok::<_, ApiError>(count)
+    })
+    .await??;
+    let pool = state.backend.pool_usage();
+    let mut gauges = vec![
+        Gauge::new(
+            "tenantry_db_pool_connections",
+            "Connections the database pool holds open",
+            f64::from(pool.connections),
+        ),
+        Gauge::new(
+            "tenantry_db_pool_idle_connections",
+            "Open pool connections not in use",
+            f64::from(pool.idle),
+        ),
+        Gauge::new(
+            "tenantry_db_pool_max_connections",
+            "The most connections the pool opens",
+            f64::from(pool.max),
+        ),
+    ];
+    if let Some(tenants) = tenants {
+        gauges.push(Gauge::new(
+            "tenantry_tenants",
+            "Tenants in every status but deleted",
+            tenants as f64,
+        ));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(CONTENT_TYPE)
+        .body(state.metrics.render(&gauges)))
+}

@@ -1,0 +1,147 @@
+//! What every handler shares: storage, configuration, caches and limiters.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use serde_json::Value;
+use tenantry_registration::Argon2idHasher;
+use tenantry_tenant::Clock;
+use tenantry_tenant::provisioning::DatabaseProvisioner;
+use tenantry_tenant::urls::UrlConfig;
+
+use crate::core::auth::{JwtKeys, LoginLimiter, LoginLimiterConfig, VerifiedPasswords};
+use crate::core::error::ApiError;
+use crate::core::limits::RateLimiter;
+use crate::core::metrics::Metrics;
+use crate::core::resolve_cache::ResolveCache;
+use crate::core::storage::{Session, Storage, in_transaction, reading};
+
+/// How the API behaves: the settings the binary reads and hands over.
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// How tenant URLs are generated.
+    pub urls: UrlConfig,
+    /// The key JWTs are signed with (at least 32 bytes).
+    pub jwt_secret: Vec<u8>,
+    /// How long an issued JWT is valid.
+    pub jwt_lifetime: Duration,
+    /// How long a verified Basic credential pair is remembered.
+    pub password_cache_ttl: Duration,
+    /// The longest time a host resolution may be served after another node changed it.
+    pub resolve_staleness: Duration,
+    /// Failed logins a source address may make in a burst before 429.
+    pub login_burst: u32,
+    /// Registrations one token may make a minute before 429.
+    pub registrations_per_minute: u32,
+    /// The base of emailed links (`https://accounts.example.com`); `None` uses the
+    /// tenant's primary domain.
+    pub public_url: Option<String>,
+    /// Makes and drops tenants' own databases.
+    pub provisioner: Arc<dyn DatabaseProvisioner>,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("urls", &self.urls)
+            .field("jwt_secret", &"***")
+            .field("jwt_lifetime", &self.jwt_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The summary `/api/v1/resolve` answers with, cached per host.
+pub type Resolution = Arc<Value>;
+
+/// Shared by every worker; handlers get it as `web::Data<AppState>`.
+pub struct AppState {
+    /// Storage.
+    pub backend: Arc<dyn Storage>,
+    /// URL generation.
+    pub urls: UrlConfig,
+    /// Password hashing (argon2id), used on the blocking pool only.
+    pub hasher: Argon2idHasher,
+    /// Operator credential pairs verified recently.
+    pub passwords: VerifiedPasswords,
+    /// JWT signing and checking.
+    pub jwt: JwtKeys,
+    /// How long an issued JWT is valid.
+    pub jwt_lifetime: Duration,
+    /// Failed-login rate limiting per source address.
+    pub logins: LoginLimiter,
+    /// Host → tenant answers.
+    pub resolutions: ResolveCache<Resolution>,
+    /// Request counters and latencies.
+    pub metrics: Arc<Metrics>,
+    /// Registrations per token.
+    pub registrations: RateLimiter,
+    /// The base of emailed links, when configured.
+    pub public_url: Option<String>,
+    /// Makes and drops tenants' own databases.
+    pub provisioner: Arc<dyn DatabaseProvisioner>,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// State over `backend` configured by `config`.
+    pub fn new(backend: Arc<dyn Storage>, config: ApiConfig) -> Result<Self, String> {
+        let jwt = JwtKeys::new(&config.jwt_secret).map_err(|error| error.to_string())?;
+        Ok(Self {
+            backend,
+            urls: config.urls,
+            hasher: Argon2idHasher::default(),
+            passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
+            jwt,
+            jwt_lifetime: config.jwt_lifetime,
+            logins: LoginLimiter::new(LoginLimiterConfig {
+                burst: std::num::NonZeroU32::new(config.login_burst)
+                    .ok_or("the login burst must be at least 1")?,
+                ..LoginLimiterConfig::default()
+            }),
+            resolutions: ResolveCache::new(config.resolve_staleness, 100_000),
+            metrics: Arc::new(Metrics::new()),
+            registrations: RateLimiter::per_minute(config.registrations_per_minute),
+            public_url: config.public_url,
+            provisioner: config.provisioner,
+            clock: config.clock,
+        })
+    }
+
+    /// Runs `work` in one transaction on the blocking pool.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        let backend = Arc::clone(&self.backend);
+        web::block(move || in_transaction(backend.as_ref(), work)).await?
+    }
+
+    /// Like [`AppState::write`] for changes to tenants or domains: once committed, this
+    /// node forgets every cached host resolution, so it never serves its own stale data.
+    pub async fn change<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        let result = self.write(work).await;
+        if result.is_ok() {
+            self.resolutions.invalidate();
+        }
+        result
+    }
+
+    /// Runs `work` without a transaction on the blocking pool.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        let backend = Arc::clone(&self.backend);
+        web::block(move || reading(backend.as_ref(), work)).await?
+    }
+}

@@ -1,0 +1,128 @@
+//! `POST /oauth/token`: short-lived JWTs for operators (OAuth 2.0 client credentials with
+//! HTTP Basic, or the password grant), from a form or a JSON body.
+
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+use tenantry_tenant::{Action, Actor, AuditEvent, RequestContext};
+
+use crate::core::auth::Presented;
+use crate::core::auth::caller::{origin, verify_operator};
+use crate::core::body::{Fields, RawBody, media_type, parse_object};
+use crate::core::error::ApiError;
+use crate::core::state::AppState;
+
+/// `POST /oauth/token`
+pub async fn token(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    RawBody(bytes): RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let body = match media_type(&request).as_deref() {
+        Some("application/x-www-form-urlencoded") => form_object(&bytes)?,
+        None | Some("application/json") => parse_object(&bytes)?,
+        Some(_) => return Err(ApiError::UnsupportedMediaType),
+    };
+    let (username, password) = credentials(&request, &body)?;
+    let ip = request.peer_addr().map(|address| address.ip());
+    if let Some(ip) = ip
+        && let Err(retry_after) = state.logins.check(ip, Instant::now())
+    {
+        return Err(ApiError::TooManyRequests(retry_after.0));
+    }
+    if !verify_operator(&state, username.clone(), password).await? {
+        if let Some(ip) = ip {
+            state.logins.record_failure(ip, Instant::now());
+        }
+        let (request_id, source) = origin(&request);
+        let context = RequestContext {
+            actor: Actor::Anonymous,
+            request_id,
+            source,
+            now: state.clock.now(),
+        };
+        let mut event =
+            AuditEvent::failure(&context, Action::LoginFailure, None, "invalid credentials");
+        event.details = json!({ "scheme": "oauth", "claimed": username });
+        if let Err(error) = state
+            .write(move |session| Ok(session.record(&event)?))
+            .await
+        {
+            log::error!("could not audit a failed login: {error}");
+        }
+        return Err(ApiError::Unauthorized);
+    }
+    let subject = format!("operator:{username}");
+    let (access_token, expires_in) = state
+        .jwt
+        .issue(&subject, state.clock.now(), state.jwt_lifetime)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        })))
+}
+
+/// The operator name and password the request presents for its grant.
+fn credentials(
+    request: &HttpRequest,
+    body: &Map<String, Value>,
+) -> Result<(String, String), ApiError> {
+    let mut fields = Fields::new(body, vec![json!("body")]);
+    let grant = fields.required_string("grant_type");
+    let result = match grant.as_deref() {
+        Some("password") => {
+            let username = fields.required_string("username");
+            let password = fields.required_string("password");
+            username.zip(password)
+        }
+        Some("client_credentials") => {
+            let basic = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|value| Presented::parse(value.as_bytes()));
+            match basic {
+                Some(Presented::Basic { username, password }) => Some((username, password)),
+                _ => {
+                    let id = fields.optional_string("client_id").flatten();
+                    let secret = fields.optional_string("client_secret").flatten();
+                    match id.zip(secret) {
+                        Some(pair) => Some(pair),
+                        None => return Err(ApiError::Unauthorized),
+                    }
+                }
+            }
+        }
+        Some(_) => {
+            let loc = fields.loc("grant_type");
+            fields.problem(
+                loc,
+                "value_error",
+                "grant_type must be client_credentials or password",
+            );
+            None
+        }
+        None => None,
+    };
+    fields.finish(|| result)
+}
+
+fn form_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed_form())?;
+    let pairs =
+        web::Query::<Vec<(String, String)>>::from_query(text).map_err(|_| malformed_form())?;
+    Ok(pairs
+        .into_inner()
+        .into_iter()
+        .map(|(key, value)| (key, Value::String(value)))
+        .collect())
+}
+
+fn malformed_form() -> ApiError {
+    ApiError::invalid(vec![json!("body")], "form_invalid", "Malformed form body")
+}

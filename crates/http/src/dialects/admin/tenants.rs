@@ -1,0 +1,276 @@
+//! `/api/v1/admin/tenants/…`: list, create, read, patch, soft-delete and the lifecycle.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+use tenantry_tenant::operations::{self, find_tenant};
+use tenantry_tenant::{Action, Status, Tenant, TenantKey, TenantQuery};
+
+use super::idempotency;
+use super::input;
+use crate::core::auth::caller::Operator;
+use crate::core::body::JsonObject;
+use crate::core::error::ApiError;
+use crate::core::query::{QueryParams, page_json};
+use crate::core::state::AppState;
+use crate::shared::audited;
+use crate::shared::views::tenant_json;
+
+/// Reads the `{tenant_id}` path segment: a numeric id or a tenant name.
+pub fn tenant_key(segment: &str) -> Result<TenantKey, ApiError> {
+    TenantKey::parse(segment).ok_or(ApiError::Missing("Tenant not found"))
+}
+
+/// A tenant response with its `ETag`.
+pub fn tenant_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    tenant: &Tenant,
+    state: &AppState,
+) -> HttpResponse {
+    builder
+        .insert_header((header::ETAG, etag(tenant.version)))
+        .json(tenant_json(tenant, &state.urls))
+}
+
+/// The entity tag of a tenant version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// `GET /api/v1/admin/tenants/`
+pub async fn list(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut params = QueryParams::parse(request.query_string())?;
+    params.forbid_others(&["page", "per_page", "search", "status", "partner_id"]);
+    let (page, per_page) = params.paging();
+    let status = params.parsed("status", str::parse::<Status>);
+    let query = TenantQuery {
+        search: params.text("search"),
+        status,
+        partner_id: params.text("partner_id"),
+        page,
+        per_page,
+    };
+    params.finish()?;
+    let found = state.read(move |session| Ok(session.list(&query)?)).await?;
+    let items = found
+        .items
+        .iter()
+        .map(|tenant| tenant_json(tenant, &state.urls))
+        .collect();
+    Ok(HttpResponse::Ok().json(page_json(items, found.total, page, per_page)))
+}
+
+/// `POST /api/v1/admin/tenants/`
+pub async fn create(
+    state: web::Data<AppState>,
+    Operator(caller): Operator,
+    request: HttpRequest,
+    JsonObject(body): JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let context = caller.context(&state);
+    let replay = idempotency::Request::from_headers(&request, &context, &body)?;
+    let parsed = input::create_tenant(&body);
+    let input = match parsed {
+        Ok(input) => input,
+        Err(error) => {
+            audited::record_failure(&state, context, Action::TenantCreate, None, &error).await;
+            return Err(error);
+        }
+    };
+    let key = Some(TenantKey::Name(input.name.clone()));
+    let urls = state.urls.clone();
+    let render_urls = state.urls.clone();
+    let work_context = context.clone();
+    let outcome = audited::change(
+        &state,
+        &context,
+        Action::TenantCreate,
+        key,
+        move |session| {
+            if let Some(replay) = &replay
+                && let Some(stored) = replay.find(session)?
+            {
+                return Ok(stored);
+            }
+            let tenant = operations::create_tenant(session, &work_context, &urls, input)?;
+            let body = tenant_json(&tenant, &render_urls).to_string();
+            let response = idempotency::Outcome::fresh(201, body, tenant.version);
+            if let Some(replay) = &replay {
+                replay.remember(session, &response)?;
+            }
+            Ok(response)
+        },
+    )
+    .await?;
+    Ok(outcome.respond())
+}
+
+/// `GET /api/v1/admin/tenants/{tenant_id}`
+pub async fn get(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = tenant_key(&path)?;
+    let tenant = state
+        .read(move |session| Ok(find_tenant(session, &key)?))
+        .await?;
+    Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
+}
+
+/// `PATCH /api/v1/admin/tenants/{tenant_id}`, honouring `If-Match`.
+pub async fn patch(
+    state: web::Data<AppState>,
+    Operator(caller): Operator,
+    path: web::Path<String>,
+    request: HttpRequest,
+    JsonObject(body): JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let key = tenant_key(&path)?;
+    let context = caller.context(&state);
+    let expected = if_match(&request)?;
+    let patch = match input::tenant_patch(&body) {
+        Ok(patch) => patch,
+        Err(error) => {
+            audited::record_failure(&state, context, Action::TenantUpdate, Some(key), &error).await;
+            return Err(error);
+        }
+    };
+    let work_context = context.clone();
+    let target = key.clone();
+    let work = move |session: &mut dyn crate::core::storage::Session| {
+        Ok(operations::update_tenant(
+            session,
+            &work_context,
+            &target,
+            &patch,
+            expected,
+        )?)
+    };
+    let tenant = if expected.is_some() {
+        audited::change(&state, &context, Action::TenantUpdate, Some(key), work).await?
+    } else {
+        audited::change_unpinned(&state, &context, Action::TenantUpdate, Some(key), work).await?
+    };
+    Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
+}
+
+/// `DELETE /api/v1/admin/tenants/{tenant_id}`: a soft delete.
+pub async fn delete(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    transition(&state, operator, &path, Status::Deleted).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/admin/tenants/{tenant_id}/suspend`
+pub async fn suspend(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = transition(&state, operator, &path, Status::Suspended).await?;
+    Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
+}
+
+/// `POST /api/v1/admin/tenants/{tenant_id}/unsuspend`
+pub async fn unsuspend(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = transition_from(&state, operator, &path, Status::Suspended).await?;
+    Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
+}
+
+/// `POST /api/v1/admin/tenants/{tenant_id}/restore`
+pub async fn restore(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = transition_from(&state, operator, &path, Status::Deleted).await?;
+    Ok(tenant_response(HttpResponse::Ok(), &tenant, &state))
+}
+
+async fn transition(
+    state: &web::Data<AppState>,
+    Operator(caller): Operator,
+    segment: &str,
+    target: Status,
+) -> Result<Tenant, ApiError> {
+    let action = match target {
+        Status::Suspended => Action::TenantSuspend,
+        Status::Cancelled => Action::TenantCancel,
+        Status::Deleted => Action::TenantDelete,
+        Status::Active => Action::TenantUnsuspend,
+    };
+    let urls = state.urls.clone();
+    audited::on_tenant(
+        state,
+        &caller,
+        action,
+        tenant_key(segment)?,
+        move |session, context, key| {
+            Ok(operations::change_status(
+                session, context, &urls, key, target,
+            )?)
+        },
+    )
+    .await
+}
+
+async fn transition_from(
+    state: &web::Data<AppState>,
+    Operator(caller): Operator,
+    segment: &str,
+    from: Status,
+) -> Result<Tenant, ApiError> {
+    let key = tenant_key(segment)?;
+    audited::activate_from(state, &caller, key, from, state.urls.clone()).await
+}
+
+/// The version `If-Match` asks for: `None` without the header or with `*`.
+fn if_match(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = request.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    parse_if_match(value).ok_or_else(|| {
+        ApiError::invalid(
+            vec![Value::from("header"), Value::from("If-Match")],
+            "value_error",
+            "If-Match must be an ETag of this API, like \"3\"",
+        )
+    })
+}
+
+fn parse_if_match(value: &HeaderValue) -> Option<Option<i64>> {
+    let text = value.to_str().ok()?.trim();
+    if text == "*" {
+        return Some(None);
+    }
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    inner.parse().ok().map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_accepts_strong_weak_and_star() {
+        let parse = |text: &'static str| parse_if_match(&HeaderValue::from_static(text));
+        assert_eq!(parse("\"3\""), Some(Some(3)));
+        assert_eq!(parse("W/\"4\""), Some(Some(4)));
+        assert_eq!(parse("*"), Some(None));
+        assert_eq!(parse("3"), None);
+        assert_eq!(parse("\"x\""), None);
+    }
+}

@@ -1,0 +1,272 @@
+//! `POST /api/create-tenant`: the tenant, its own database and its admin, atomically from
+//! the caller's view.
+//!
+//! Order: parameters → clashes (409 before anything is made) → the database is provisioned
+//! → the admin password is generated and hashed on the blocking pool → one transaction
+//! writes the tenant, the record of its database, its admin user and the audit events. If
+//! that transaction fails, the database is dropped again, so nothing is left behind.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+use tenantry_registration::tenant_admin::{generate_admin_password, record_tenant_admin};
+use tenantry_registration::{Email, PasswordHasher};
+use tenantry_tenant::operations::{self, CreateTenant};
+use tenantry_tenant::provisioning::{DatabaseCredentials, ProvisionError};
+use tenantry_tenant::{Action, DomainName, RequestContext, TenantKey, TenantName};
+
+use super::error::{HostingError, taken};
+use super::params::{PanelBody, Params};
+use super::representation::panel_id;
+use super::{from_api, operator};
+use crate::core::error::ApiError;
+use crate::core::state::AppState;
+use crate::shared::audited;
+
+/// The tenant name a `serviceId` maps to: lower-cased, runs of other characters turned
+/// into `-`, prefixed with `t-` unless it starts with a letter, at most 63 characters.
+pub fn tenant_name_for(service_id: &str) -> Option<TenantName> {
+    let mut slug = String::new();
+    for character in service_id.chars() {
+        if character.is_ascii_alphanumeric() {
+            slug.push(character.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let mut slug = slug.trim_end_matches('-').to_owned();
+    if !slug.starts_with(|c: char| c.is_ascii_lowercase()) {
+        slug = format!("t-{slug}");
+    }
+    slug.truncate(63);
+    TenantName::parse(slug.trim_end_matches('-')).ok()
+}
+
+struct Request {
+    input: CreateTenant,
+    host: DomainName,
+    email: Option<Email>,
+}
+
+fn parse(params: &Params) -> Result<Request, HostingError> {
+    let service_id = params.service_id()?;
+    let domain = params.required("domain")?;
+    let host = DomainName::parse(&domain)
+        .map_err(|error| HostingError::BadRequest(format!("domain: {error}")))?;
+    let name = tenant_name_for(service_id.as_str()).ok_or_else(|| {
+        HostingError::BadRequest("serviceId does not make a usable tenant name".into())
+    })?;
+    let email = params
+        .text("email")?
+        .map(|text| {
+            Email::parse(&text).map_err(|error| HostingError::BadRequest(format!("email: {error}")))
+        })
+        .transpose()?;
+    // Without an email the admin gets `admin@<domain>`, which must be an address.
+    if email.is_none() && Email::parse(&format!("admin@{host}")).is_err() {
+        return Err(HostingError::BadRequest(format!(
+            "email is required: admin@{host} is not an address for the tenant admin"
+        )));
+    }
+    let display_name = params.text("name")?.unwrap_or_else(|| host.to_string());
+    let mut input = CreateTenant::new(name, display_name);
+    input.domains = vec![host.clone()];
+    input.service_id = Some(service_id);
+    input.plan_id = params.text("planId")?;
+    input.admin_email = email.as_ref().map(|email| email.as_str().to_owned());
+    input.modules = params.modules()?.unwrap_or_default();
+    if let Some(frequency) = params.text("epaper_frequency")? {
+        let mut metadata = Map::new();
+        metadata.insert("epaper_frequency".into(), Value::String(frequency));
+        input.metadata = metadata;
+    }
+    Ok(Request { input, host, email })
+}
+
+/// `POST /api/create-tenant`
+pub async fn create(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    PanelBody(bytes): PanelBody,
+) -> Result<HttpResponse, HostingError> {
+    let caller = operator(&request).await?;
+    let context = caller.context(&state);
+    let params = Params::from_body(&request, &bytes)?;
+    let Request { input, host, email } = match parse(&params) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let refusal = ApiError::Conflict(error.to_string());
+            audited::record_failure(&state, context, Action::TenantCreate, None, &refusal).await;
+            return Err(error);
+        }
+    };
+    let key = TenantKey::Name(input.name.clone());
+    if let Some(field) = clash(&state, &input, &host).await? {
+        let error = HostingError::Conflict(taken(field));
+        let refusal = ApiError::Conflict(error.to_string());
+        audited::record_failure(&state, context, Action::TenantCreate, Some(key), &refusal).await;
+        return Err(error);
+    }
+    let credentials = match provision(&state, &context, &input.name, &key).await {
+        Ok(credentials) => credentials,
+        // A concurrent create of the same tenant got there first: say which value clashed.
+        Err(HostingError::Conflict(message)) => {
+            return Err(match clash(&state, &input, &host).await? {
+                Some(field) => HostingError::Conflict(taken(field)),
+                None => HostingError::Conflict(message),
+            });
+        }
+        Err(error) => return Err(error),
+    };
+    let password = generate_admin_password()
+        .map_err(|error| HostingError::Api(ApiError::Internal(error.to_string())))?;
+    let hasher = state.hasher.clone();
+    let secret = password.clone();
+    let hash = web::block(move || hasher.hash(secret.expose()))
+        .await
+        .map_err(ApiError::from)?
+        .map_err(|error| HostingError::Api(ApiError::Internal(format!("hashing: {error}"))))?;
+    let urls = state.urls.clone();
+    let database = credentials.database.clone();
+    let work_context = context.clone();
+    let created = audited::change(
+        &state,
+        &context,
+        Action::TenantCreate,
+        Some(key),
+        move |session| {
+            let tenant = operations::create_tenant(session, &work_context, &urls, input)?;
+            session.record_database(tenant.id, &database, work_context.now)?;
+            let admin = record_tenant_admin(session, &work_context, &tenant, email, hash).map_err(
+                |error| ApiError::Internal(format!("creating the tenant admin: {error}")),
+            )?;
+            Ok((tenant, admin))
+        },
+    )
+    .await;
+    let (tenant, admin) = match created {
+        Ok(created) => created,
+        Err(error) => {
+            let provisioner = state.provisioner.clone();
+            let database = credentials.database.clone();
+            match web::block(move || provisioner.drop_database(&database)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(drop_error)) => log::error!(
+                    "could not drop a tenant database after a failed create: {drop_error}"
+                ),
+                Err(block_error) => log::error!(
+                    "could not drop a tenant database after a failed create: {block_error}"
+                ),
+            }
+            return Err(from_api(error));
+        }
+    };
+    let domain = tenant
+        .primary_domain()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(json!({
+            "success": true,
+            "tenant_id": panel_id(&tenant),
+            "domain": domain,
+            "email": tenant.admin_email,
+            "name": tenant.display_name,
+            "planId": tenant.plan_id,
+            "modules": tenant.modules,
+            "epaper_frequency": tenant.metadata.get("epaper_frequency").cloned().unwrap_or(Value::Null),
+            "adminUrl": format!("https://{domain}/admin/login"),
+            "username": admin.email.as_str(),
+            "password": password.expose(),
+            "database": database_json(&credentials),
+        })))
+}
+
+/// Which unique value of the new tenant is taken, if any.
+async fn clash(
+    state: &web::Data<AppState>,
+    input: &CreateTenant,
+    host: &DomainName,
+) -> Result<Option<&'static str>, HostingError> {
+    let service_id = input.service_id.clone();
+    let name = input.name.clone();
+    let host = host.clone();
+    state
+        .read(move |session| {
+            if let Some(service_id) = &service_id
+                && session.find_by_service_id(service_id)?.is_some()
+            {
+                return Ok(Some("service_id"));
+            }
+            if session.find_by_host(&host)?.is_some() {
+                return Ok(Some("domain"));
+            }
+            if session.find_by_name(&name)?.is_some() {
+                return Ok(Some("name"));
+            }
+            Ok(None)
+        })
+        .await
+        .map_err(HostingError::Api)
+}
+
+async fn provision(
+    state: &web::Data<AppState>,
+    context: &RequestContext,
+    name: &TenantName,
+    key: &TenantKey,
+) -> Result<DatabaseCredentials, HostingError> {
+    let provisioner = state.provisioner.clone();
+    let name = name.clone();
+    let provisioned = web::block(move || provisioner.create(&name))
+        .await
+        .map_err(ApiError::from)?;
+    match provisioned {
+        Ok(credentials) => Ok(credentials),
+        Err(error) => {
+            let refusal = ApiError::Conflict(format!("provisioning the database: {error}"));
+            audited::record_failure(
+                state,
+                context.clone(),
+                Action::TenantCreate,
+                Some(key.clone()),
+                &refusal,
+            )
+            .await;
+            Err(match error {
+                ProvisionError::AlreadyExists => {
+                    HostingError::Conflict("A database for this tenant already exists".into())
+                }
+                other => HostingError::ProvisioningFailed(other.to_string()),
+            })
+        }
+    }
+}
+
+/// The tenant database's connection details, shown once (tenantry keeps no password).
+fn database_json(credentials: &DatabaseCredentials) -> Value {
+    let database = &credentials.database;
+    json!({
+        "engine": database.backend.as_str(),
+        "name": database.database,
+        "user": database.role,
+        "password": credentials.password,
+        "url": credentials.url,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_ids_map_to_dns_label_names() {
+        let name = |id: &str| tenant_name_for(id).map(|name| name.to_string());
+        assert_eq!(name("abc123").as_deref(), Some("abc123"));
+        assert_eq!(name("WHMCS:1042").as_deref(), Some("whmcs-1042"));
+        assert_eq!(name("1042").as_deref(), Some("t-1042"));
+        assert_eq!(name("a..b__c").as_deref(), Some("a-b-c"));
+        assert_eq!(name(&"x".repeat(64)).map(|name| name.len()), Some(63));
+        assert_eq!(name("--").as_deref(), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! Reading the dialect's create body — JSON or form-urlencoded, as the seed's clients send
+//! it — into the domain's [`CreateTenant`].
+
+use actix_web::dev::Payload;
+use actix_web::{HttpRequest, web};
+use serde_json::{Map, Value, json};
+use tenantry_tenant::TenantName;
+use tenantry_tenant::operations::CreateTenant;
+
+use crate::core::body::{Fields, media_type, parse_object, read_limited};
+use crate::core::error::ApiError;
+
+/// The body of a request as a JSON object: JSON as sent, a form's fields as strings
+/// (`org_filter` repeated as a list). Other media types are refused with 415.
+pub async fn read_object(
+    request: &HttpRequest,
+    payload: &mut Payload,
+) -> Result<Map<String, Value>, ApiError> {
+    let media = media_type(request);
+    let body = read_limited(request, payload);
+    match media.as_deref() {
+        None | Some("application/json") => {
+            let bytes = body.await?;
+            if bytes.is_empty() {
+                return Ok(Map::new());
+            }
+            parse_object(&bytes)
+        }
+        Some("application/x-www-form-urlencoded") => form_object(&body.await?),
+        Some(_) => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// A form's fields: each a string (the last one wins), except `org_filter`, a list of
+/// every value it was given.
+fn form_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let malformed = || {
+        ApiError::invalid(
+            vec![json!("body")],
+            "body_error",
+            "The form could not be read",
+        )
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed())?;
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(text)
+        .map_err(|_| malformed())?
+        .into_inner();
+    let mut object = Map::new();
+    for (key, value) in pairs {
+        if key == "org_filter" {
+            let list = object
+                .entry(key)
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = list {
+                items.push(Value::String(value));
+            }
+        } else {
+            object.insert(key, Value::String(value));
+        }
+    }
+    Ok(object)
+}
+
+/// Reads a create request: `tenant_name` (a tenant name), `platform_name` (the display
+/// name), optional `theme_name` and `org_filter`. Other fields are ignored, as Django
+/// REST framework does.
+pub fn create_tenant(body: &Map<String, Value>) -> Result<CreateTenant, ApiError> {
+    let mut fields = Fields::new(body, vec![json!("body")]);
+    let name = fields
+        .required_string("tenant_name")
+        .and_then(|name| fields.parsed("tenant_name", &name, TenantName::parse));
+    let platform_name = fields.required_string("platform_name");
+    let theme_name = fields.optional_string("theme_name").flatten();
+    let org_filter = match fields.raw("org_filter") {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(_) => fields.string_list("org_filter"),
+    };
+    fields.finish(|| {
+        let mut input = CreateTenant::new(name?, platform_name?);
+        input.theme_name = theme_name;
+        input.org_filter = org_filter?;
+        Some(input)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("tests pass objects"),
+        }
+    }
+
+    #[test]
+    fn the_seeds_body_is_read() {
+        let body = object(json!({
+            "tenant_name": "talent1", "platform_name": "Talent 1 Learning",
+            "theme_name": "indigo", "org_filter": ["org1"], "unknown": 1,
+        }));
+        let input = create_tenant(&body).unwrap();
+        assert_eq!(input.name.as_str(), "talent1");
+        assert_eq!(input.display_name, "Talent 1 Learning");
+        assert_eq!(input.theme_name.as_deref(), Some("indigo"));
+        assert_eq!(input.org_filter, ["org1"]);
+        assert!(input.domains.is_empty());
+    }
+
+    #[test]
+    fn forms_repeat_org_filter() {
+        let body = form_object(
+            b"tenant_name=talent1&platform_name=Talent+1+Learning&org_filter=org1&org_filter=org2",
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(body.clone()),
+            json!({"tenant_name": "talent1", "platform_name": "Talent 1 Learning",
+                   "org_filter": ["org1", "org2"]})
+        );
+        assert_eq!(create_tenant(&body).unwrap().org_filter, ["org1", "org2"]);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let body = object(json!({"tenant_name": "1abc", "org_filter": "org1"}));
+        let Err(ApiError::Invalid(problems)) = create_tenant(&body) else {
+            panic!("invalid input expected");
+        };
+        let locs: Vec<Value> = problems.iter().map(|problem| json!(problem.loc)).collect();
+        assert_eq!(
+            locs,
+            [
+                json!(["body", "tenant_name"]),
+                json!(["body", "platform_name"]),
+                json!(["body", "org_filter"]),
+            ]
+        );
+        assert_eq!(
+            problems[0].msg,
+            "tenant name must start with a lowercase letter"
+        );
+    }
+}
