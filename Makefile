@@ -25,9 +25,10 @@ test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need T
 	$(CARGO) test --workspace --doc
 
 .PHONY: lint
-lint: boundaries ## Check formatting, clippy (warnings are errors) and crate boundaries
+lint: boundaries ## Check formatting, clippy (warnings are errors), crate boundaries and the HTTP layering
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --quiet -p tenantry-http --test layering
 
 .PHONY: boundaries
 boundaries: ## Prove the domain crates depend on no database, web framework or runtime

@@ -220,12 +220,6 @@ impl ResponseError for ApiError {
     }
 }
 
-impl crate::core::routing::MethodNotAllowed for ApiError {
-    fn method_not_allowed(_method: &actix_web::http::Method) -> Self {
-        ApiError::MethodNotAllowed
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;

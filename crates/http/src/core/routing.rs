@@ -11,6 +11,8 @@
 use std::marker::PhantomData;
 
 use actix_web::http::Method;
+
+use crate::core::error::ApiError;
 use actix_web::{
     FromRequest, Handler, HttpRequest, HttpResponse, Responder, ResponseError, Route, web,
 };
@@ -88,6 +90,12 @@ impl<E: MethodNotAllowed> Resource<E> {
     }
 }
 
+impl MethodNotAllowed for ApiError {
+    fn method_not_allowed(_method: &Method) -> Self {
+        ApiError::MethodNotAllowed
+    }
+}
+
 async fn refuse<E: MethodNotAllowed>(request: HttpRequest) -> Result<HttpResponse, E> {
     Err(E::method_not_allowed(request.method()))
 }
@@ -98,7 +106,6 @@ mod tests {
     use actix_web::{App, test};
 
     use super::*;
-    use crate::core::error::ApiError;
 
     async fn ok() -> HttpResponse {
         HttpResponse::Ok().finish()

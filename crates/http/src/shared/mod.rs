@@ -3,5 +3,6 @@
 //! knows a dialect.
 
 pub mod audited;
+pub mod conditional;
 pub mod lifecycle;
 pub mod views;

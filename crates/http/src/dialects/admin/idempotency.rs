@@ -13,6 +13,7 @@ use tenantry_tenant::{IdempotentResponse, RequestContext};
 
 use crate::core::error::ApiError;
 use crate::core::storage::Session;
+use crate::shared::conditional::etag;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -58,7 +59,7 @@ impl Outcome {
         let mut builder = HttpResponse::build(status);
         builder.content_type("application/json");
         if let Some(version) = self.version {
-            builder.insert_header((header::ETAG, super::tenants::etag(version)));
+            builder.insert_header((header::ETAG, etag(version)));
         }
         if self.replayed {
             builder.insert_header((HeaderName::from_static(REPLAYED), "true"));

@@ -1,6 +1,6 @@
 //! `/api/v1/admin/tenants/…`: list, create, read, patch, soft-delete and the lifecycle.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use tenantry_tenant::operations::{self, find_tenant};
@@ -14,6 +14,7 @@ use crate::core::error::ApiError;
 use crate::core::query::{QueryParams, page_json};
 use crate::core::state::AppState;
 use crate::shared::audited;
+use crate::shared::conditional::{etag, if_match};
 use crate::shared::views::tenant_json;
 
 /// Reads the `{tenant_id}` path segment: a numeric id or a tenant name.
@@ -30,11 +31,6 @@ pub fn tenant_response(
     builder
         .insert_header((header::ETAG, etag(tenant.version)))
         .json(tenant_json(tenant, &state.urls))
-}
-
-/// The entity tag of a tenant version.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
 }
 
 /// `GET /api/v1/admin/tenants/`
@@ -234,43 +230,4 @@ async fn transition_from(
 ) -> Result<Tenant, ApiError> {
     let key = tenant_key(segment)?;
     audited::activate_from(state, &caller, key, from, state.urls.clone()).await
-}
-
-/// The version `If-Match` asks for: `None` without the header or with `*`.
-fn if_match(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = request.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    parse_if_match(value).ok_or_else(|| {
-        ApiError::invalid(
-            vec![Value::from("header"), Value::from("If-Match")],
-            "value_error",
-            "If-Match must be an ETag of this API, like \"3\"",
-        )
-    })
-}
-
-fn parse_if_match(value: &HeaderValue) -> Option<Option<i64>> {
-    let text = value.to_str().ok()?.trim();
-    if text == "*" {
-        return Some(None);
-    }
-    let text = text.strip_prefix("W/").unwrap_or(text);
-    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    inner.parse().ok().map(Some)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_accepts_strong_weak_and_star() {
-        let parse = |text: &'static str| parse_if_match(&HeaderValue::from_static(text));
-        assert_eq!(parse("\"3\""), Some(Some(3)));
-        assert_eq!(parse("W/\"4\""), Some(Some(4)));
-        assert_eq!(parse("*"), Some(None));
-        assert_eq!(parse("3"), None);
-        assert_eq!(parse("\"x\""), None);
-    }
 }
