@@ -8,6 +8,8 @@
 //!
 //! Run it alone with `cargo test -p tenantry-http --test layering` (`make lint` does).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

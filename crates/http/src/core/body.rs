@@ -1,54 +1,99 @@
-//! Reading request bodies: a size-limited JSON object extractor and a field reader that
-//! collects every problem with its FastAPI `loc` instead of stopping at the first.
+//! The one body reader: a JSON object, a form or a multipart body into named values, at
+//! most [`MAX_BODY_BYTES`], with a typed [`BodyError`] each dialect words in its own shape.
+//!
+//! Every dialect reads bodies through [`read_fields`] with its own [`BodyRules`] (which
+//! encodings it accepts, whether an empty JSON body means "no fields"); the canonical API
+//! also has the [`JsonObject`] extractor.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_multipart::Multipart;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use crate::core::error::{ApiError, Problem};
+use crate::core::error::ApiError;
 
 /// The largest request body accepted, in bytes (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// A request body that is a JSON object.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JsonObject(pub Map<String, Value>);
-
-impl FromRequest for JsonObject {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let media_type = media_type(request);
-        let body = read_limited(request, payload);
-        Box::pin(async move {
-            if !matches!(media_type.as_deref(), None | Some("application/json")) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let bytes = body.await?;
-            if bytes.is_empty() {
-                return Ok(JsonObject(Map::new()));
-            }
-            parse_object(&bytes).map(JsonObject)
-        })
-    }
+/// Why a body could not be read into fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// More than [`MAX_BODY_BYTES`], declared or sent.
+    TooLarge,
+    /// The connection broke off or the payload was malformed on the wire.
+    Unreadable,
+    /// A media type the dialect does not read (lower-cased, without parameters).
+    UnsupportedMediaType(String),
+    /// Not JSON at all; the decoder's message.
+    InvalidJson(String),
+    /// JSON, but not an object.
+    NotAnObject,
+    /// A form body that is not UTF-8.
+    FormNotUtf8,
+    /// A form body whose pairs do not decode.
+    MalformedForm,
+    /// A multipart body that does not decode, has a nameless part or a non-UTF-8 value.
+    MalformedMultipart,
 }
 
-/// A request body of at most [`MAX_BODY_BYTES`], unparsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawBody(pub web::Bytes);
+/// How a dialect reads bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyRules {
+    /// Accept `application/x-www-form-urlencoded`.
+    pub form: bool,
+    /// Accept `multipart/form-data`.
+    pub multipart: bool,
+    /// Form fields that keep every value they are given, as a list (others keep the last).
+    pub lists: &'static [&'static str],
+    /// An empty JSON body (or one without a media type) has no fields; otherwise it is
+    /// [`BodyError::InvalidJson`].
+    pub empty_json_is_empty: bool,
+}
 
-impl FromRequest for RawBody {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+impl BodyRules {
+    /// JSON objects only; an empty body has no fields.
+    pub const JSON: BodyRules = BodyRules {
+        form: false,
+        multipart: false,
+        lists: &[],
+        empty_json_is_empty: true,
+    };
 
-    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_limited(request, payload);
-        Box::pin(async move { body.await.map(RawBody) })
+    /// JSON objects or forms; an empty body has no fields.
+    pub const JSON_OR_FORM: BodyRules = BodyRules {
+        form: true,
+        ..BodyRules::JSON
+    };
+}
+
+/// Reads the body of `request` into named values: JSON as sent; form and multipart
+/// fields as strings. The media type is checked before anything is read; a body without
+/// one is read as JSON.
+pub async fn read_fields(
+    request: &HttpRequest,
+    payload: Payload,
+    rules: BodyRules,
+) -> Result<Map<String, Value>, BodyError> {
+    let media = media_type(request);
+    match media.as_deref() {
+        None | Some("application/json") => {
+            let bytes = read_bytes(request, payload).await?;
+            if bytes.is_empty() && rules.empty_json_is_empty {
+                return Ok(Map::new());
+            }
+            decode_json_object(&bytes)
+        }
+        Some("application/x-www-form-urlencoded") if rules.form => {
+            let bytes = read_bytes(request, payload).await?;
+            decode_form(&bytes, rules.lists)
+        }
+        Some("multipart/form-data") if rules.multipart => read_multipart(request, payload).await,
+        Some(other) => Err(BodyError::UnsupportedMediaType(other.to_owned())),
     }
 }
 
@@ -59,227 +104,151 @@ pub fn media_type(request: &HttpRequest) -> Option<String> {
     Some(essence.to_ascii_lowercase())
 }
 
-/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`] with 413.
-pub fn read_limited(
-    request: &HttpRequest,
-    payload: &mut Payload,
-) -> Pin<Box<dyn Future<Output = Result<web::Bytes, ApiError>>>> {
+/// Reads the whole body, refusing a declared or actual length over [`MAX_BODY_BYTES`].
+pub async fn read_bytes(request: &HttpRequest, payload: Payload) -> Result<web::Bytes, BodyError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
-    let bytes = web::Bytes::from_request(request, payload);
-    Box::pin(async move {
-        if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-            return Err(ApiError::PayloadTooLarge);
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut payload = payload;
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
         }
-        bytes.await.map_err(|error| {
-            if error.as_response_error().status_code()
-                == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-            {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::invalid(
-                    vec![Value::from("body")],
-                    "body_error",
-                    "The body could not be read",
-                )
-            }
-        })
-    })
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes.freeze())
 }
 
-/// Parses `bytes` as a JSON object; anything else is a 422 located at `["body"]`.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let body = vec![Value::from("body")];
+/// Decodes `bytes` as one JSON object.
+pub fn decode_json_object(bytes: &[u8]) -> Result<Map<String, Value>, BodyError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid(
-            body,
-            "dict_type",
-            "Input should be a JSON object",
-        )),
-        Err(error) => Err(ApiError::invalid(
-            body,
-            "json_invalid",
-            format!("JSON decode error: {error}"),
-        )),
+        Ok(_) => Err(BodyError::NotAnObject),
+        Err(error) => Err(BodyError::InvalidJson(error.to_string())),
     }
 }
 
-/// Reads the fields of one JSON object, remembering every problem.
-#[derive(Debug)]
-pub struct Fields<'a> {
-    object: &'a Map<String, Value>,
-    root: Vec<Value>,
-    problems: Vec<Problem>,
-}
-
-impl<'a> Fields<'a> {
-    /// A reader of `object`, whose problems are located under `root` (e.g. `["body"]`).
-    pub fn new(object: &'a Map<String, Value>, root: Vec<Value>) -> Self {
-        Self {
-            object,
-            root,
-            problems: Vec::new(),
-        }
-    }
-
-    /// Where `name` sits, for problems.
-    pub fn loc(&self, name: &str) -> Vec<Value> {
-        let mut loc = self.root.clone();
-        loc.push(Value::from(name));
-        loc
-    }
-
-    /// Records a problem at `loc`.
-    pub fn problem(&mut self, loc: Vec<Value>, kind: &str, msg: impl Into<String>) {
-        self.problems.push(Problem::new(loc, kind, msg));
-    }
-
-    /// Records domain field errors, whose paths start at this object.
-    pub fn field_errors(&mut self, errors: &[tenantry_tenant::FieldError]) {
-        for error in errors {
-            let mut problem = Problem::from_field("", error);
-            let mut loc = self.root.clone();
-            loc.extend(problem.loc.drain(1..));
-            problem.loc = loc;
-            self.problems.push(problem);
-        }
-    }
-
-    /// Refuses fields not in `known`.
-    pub fn forbid_others(&mut self, known: &[&str]) {
-        let unknown: Vec<String> = self
-            .object
-            .keys()
-            .filter(|key| !known.contains(&key.as_str()))
-            .cloned()
-            .collect();
-        for key in unknown {
-            let loc = self.loc(&key);
-            self.problem(loc, "extra_forbidden", "Extra inputs are not permitted");
-        }
-    }
-
-    /// Whether the object has `name` at all (even as `null`).
-    pub fn has(&self, name: &str) -> bool {
-        self.object.contains_key(name)
-    }
-
-    /// The raw value of `name`.
-    pub fn raw(&self, name: &str) -> Option<&'a Value> {
-        self.object.get(name)
-    }
-
-    /// A required string.
-    pub fn required_string(&mut self, name: &str) -> Option<String> {
-        match self.object.get(name) {
-            None | Some(Value::Null) => {
-                let loc = self.loc(name);
-                self.problem(loc, "missing", "Field required");
-                None
+/// Decodes a form (or a query string): each field a string, the last value winning,
+/// except the fields named in `lists`, which keep every value as a list.
+pub fn decode_form(bytes: &[u8], lists: &[&str]) -> Result<Map<String, Value>, BodyError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| BodyError::FormNotUtf8)?;
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(text)
+        .map_err(|_| BodyError::MalformedForm)?;
+    let mut object = Map::new();
+    for (key, value) in pairs.into_inner() {
+        if lists.contains(&key.as_str()) {
+            let list = object
+                .entry(key)
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = list {
+                items.push(Value::String(value));
             }
-            Some(value) => self.string(name, value),
+        } else {
+            object.insert(key, Value::String(value));
         }
     }
+    Ok(object)
+}
 
-    /// An optional string: absent → `None`, `null` → `Some(None)`.
-    pub fn optional_string(&mut self, name: &str) -> Option<Option<String>> {
-        match self.object.get(name)? {
-            Value::Null => Some(None),
-            value => self.string(name, value).map(Some),
-        }
-    }
-
-    /// An optional list of strings: absent → `None`; `null` is refused.
-    pub fn string_list(&mut self, name: &str) -> Option<Vec<String>> {
-        let value = self.object.get(name)?;
-        let Value::Array(items) = value else {
-            let loc = self.loc(name);
-            self.problem(loc, "list_type", "Input should be a valid list");
-            return None;
+/// Reads a `multipart/form-data` body's fields as strings, the whole limited to
+/// [`MAX_BODY_BYTES`].
+async fn read_multipart(
+    request: &HttpRequest,
+    payload: Payload,
+) -> Result<Map<String, Value>, BodyError> {
+    let mut multipart = Multipart::new(request.headers(), payload);
+    let mut fields = Map::new();
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|_| BodyError::MalformedMultipart)?;
+        let Some(name) = field.name().map(str::to_owned) else {
+            return Err(BodyError::MalformedMultipart);
         };
-        let mut strings = Vec::with_capacity(items.len());
-        let mut valid = true;
-        for (index, item) in items.iter().enumerate() {
-            match item {
-                Value::String(text) => strings.push(text.clone()),
-                _ => {
-                    let mut loc = self.loc(name);
-                    loc.push(Value::from(index));
-                    self.problem(loc, "string_type", "Input should be a valid string");
-                    valid = false;
-                }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| BodyError::MalformedMultipart)?;
+            total += chunk.len();
+            if total > MAX_BODY_BYTES {
+                return Err(BodyError::TooLarge);
             }
+            value.extend_from_slice(&chunk);
         }
-        valid.then_some(strings)
+        let value = String::from_utf8(value).map_err(|_| BodyError::MalformedMultipart)?;
+        fields.insert(name, Value::String(value));
     }
+    Ok(fields)
+}
 
-    /// An optional JSON object: absent → `None`; `null` is refused.
-    pub fn object(&mut self, name: &str) -> Option<Map<String, Value>> {
-        match self.object.get(name)? {
-            Value::Object(map) => Some(map.clone()),
-            _ => {
-                let loc = self.loc(name);
-                self.problem(loc, "dict_type", "Input should be a valid dictionary");
-                None
+/// The canonical API's wording of each failure (FastAPI's 413, 415 and 422 bodies).
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        let body = || vec![Value::from("body")];
+        match error {
+            BodyError::TooLarge => ApiError::PayloadTooLarge,
+            BodyError::UnsupportedMediaType(_) => ApiError::UnsupportedMediaType,
+            BodyError::InvalidJson(message) => ApiError::invalid(
+                body(),
+                "json_invalid",
+                format!("JSON decode error: {message}"),
+            ),
+            BodyError::NotAnObject => {
+                ApiError::invalid(body(), "dict_type", "Input should be a JSON object")
             }
-        }
-    }
-
-    /// An optional boolean: absent → `None`.
-    pub fn boolean(&mut self, name: &str) -> Option<bool> {
-        match self.object.get(name)? {
-            Value::Bool(flag) => Some(*flag),
-            _ => {
-                let loc = self.loc(name);
-                self.problem(loc, "bool_type", "Input should be a valid boolean");
-                None
+            BodyError::FormNotUtf8 | BodyError::MalformedForm => {
+                ApiError::invalid(body(), "body_error", "The form could not be read")
             }
-        }
-    }
-
-    /// Parses a string field with `parse`, recording its error message.
-    pub fn parsed<T, E: std::fmt::Display>(
-        &mut self,
-        name: &str,
-        text: &str,
-        parse: impl FnOnce(&str) -> Result<T, E>,
-    ) -> Option<T> {
-        match parse(text) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                let loc = self.loc(name);
-                self.problem(loc, "value_error", error.to_string());
-                None
+            BodyError::Unreadable | BodyError::MalformedMultipart => {
+                ApiError::invalid(body(), "body_error", "The body could not be read")
             }
         }
     }
+}
 
-    /// `Ok(value)` when no problem was recorded, otherwise every problem as a 422.
-    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
-        if self.problems.is_empty()
-            && let Some(value) = value()
-        {
-            return Ok(value);
-        }
-        if self.problems.is_empty() {
-            return Err(ApiError::invalid(self.root, "value_error", "Invalid input"));
-        }
-        Err(ApiError::Invalid(self.problems))
+/// A request body that is a JSON object (the canonical API's bodies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl FromRequest for JsonObject {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            read_fields(&request, payload, BodyRules::JSON)
+                .await
+                .map(JsonObject)
+                .map_err(ApiError::from)
+        })
     }
+}
 
-    fn string(&mut self, name: &str, value: &Value) -> Option<String> {
-        match value {
-            Value::String(text) => Some(text.clone()),
-            _ => {
-                let loc = self.loc(name);
-                self.problem(loc, "string_type", "Input should be a valid string");
-                None
-            }
-        }
+/// A request body of at most [`MAX_BODY_BYTES`], undecoded (the link pages read their
+/// one field themselves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            read_bytes(&request, payload)
+                .await
+                .map(RawBody)
+                .map_err(ApiError::from)
+        })
     }
 }
 
@@ -289,43 +258,94 @@ mod tests {
 
     use super::*;
 
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("tests pass objects"),
-        }
+    #[test]
+    fn json_bodies_must_be_objects() {
+        assert_eq!(decode_json_object(b"[1]"), Err(BodyError::NotAnObject));
+        assert!(matches!(
+            decode_json_object(b"{\"a\":"),
+            Err(BodyError::InvalidJson(_))
+        ));
+        assert_eq!(decode_json_object(b"{}"), Ok(Map::new()));
     }
 
     #[test]
-    fn every_problem_is_reported_with_its_location() {
-        let body = object(json!({"name": 3, "tags": ["a", 1], "extra": true}));
-        let mut fields = Fields::new(&body, vec![json!("body")]);
-        fields.forbid_others(&["name", "tags", "display_name"]);
-        assert_eq!(fields.required_string("name"), None);
-        assert_eq!(fields.required_string("display_name"), None);
-        assert_eq!(fields.string_list("tags"), None);
-        let Err(ApiError::Invalid(problems)) = fields.finish(|| Some(())) else {
-            panic!("problems expected");
-        };
-        let locs: Vec<Value> = problems.iter().map(|problem| json!(problem.loc)).collect();
+    fn forms_keep_the_last_value_or_every_value_of_list_fields() {
+        let object = decode_form(b"a=1&a=2&tag=x&tag=y%20z&b=", &["tag"]).unwrap();
         assert_eq!(
-            locs,
-            vec![
-                json!(["body", "extra"]),
-                json!(["body", "name"]),
-                json!(["body", "display_name"]),
-                json!(["body", "tags", 1]),
-            ]
+            Value::Object(object),
+            json!({"a": "2", "tag": ["x", "y z"], "b": ""})
+        );
+        assert_eq!(decode_form(b"\xff", &[]), Err(BodyError::FormNotUtf8));
+    }
+
+    #[actix_web::test]
+    async fn media_types_are_checked_before_reading_and_sizes_are_bounded() {
+        let read = |content_type: Option<&str>, body: Vec<u8>, rules: BodyRules| {
+            let mut request = actix_web::test::TestRequest::post();
+            if let Some(content_type) = content_type {
+                request = request.insert_header((header::CONTENT_TYPE, content_type));
+            }
+            let (request, payload) = request.set_payload(body).to_http_parts();
+            async move { read_fields(&request, payload, rules).await }
+        };
+        assert_eq!(
+            read(Some("text/plain"), b"x".to_vec(), BodyRules::JSON).await,
+            Err(BodyError::UnsupportedMediaType("text/plain".into()))
+        );
+        assert_eq!(
+            read(
+                Some("application/x-www-form-urlencoded"),
+                b"a=1".to_vec(),
+                BodyRules::JSON
+            )
+            .await,
+            Err(BodyError::UnsupportedMediaType(
+                "application/x-www-form-urlencoded".into()
+            ))
+        );
+        assert_eq!(
+            Value::Object(
+                read(
+                    Some("Application/X-WWW-Form-Urlencoded; charset=utf-8"),
+                    b"a=1".to_vec(),
+                    BodyRules::JSON_OR_FORM
+                )
+                .await
+                .unwrap()
+            ),
+            json!({"a": "1"})
+        );
+        assert_eq!(
+            read(None, Vec::new(), BodyRules::JSON).await,
+            Ok(Map::new())
+        );
+        let strict = BodyRules {
+            empty_json_is_empty: false,
+            ..BodyRules::JSON
+        };
+        assert!(matches!(
+            read(None, Vec::new(), strict).await,
+            Err(BodyError::InvalidJson(_))
+        ));
+        assert_eq!(
+            read(None, vec![b' '; MAX_BODY_BYTES + 1], BodyRules::JSON).await,
+            Err(BodyError::TooLarge)
         );
     }
 
-    #[test]
-    fn bodies_must_be_json_objects() {
-        assert!(matches!(parse_object(b"[1]"), Err(ApiError::Invalid(_))));
-        assert!(matches!(
-            parse_object(b"{\"a\":"),
-            Err(ApiError::Invalid(_))
-        ));
-        assert_eq!(parse_object(b"{}").unwrap(), Map::new());
+    #[actix_web::test]
+    async fn multipart_fields_become_strings() {
+        let body =
+            "--XX\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nada\r\n--XX--\r\n";
+        let (request, payload) = actix_web::test::TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "multipart/form-data; boundary=XX"))
+            .set_payload(body)
+            .to_http_parts();
+        let rules = BodyRules {
+            multipart: true,
+            ..BodyRules::JSON_OR_FORM
+        };
+        let fields = read_fields(&request, payload, rules).await.unwrap();
+        assert_eq!(Value::Object(fields), json!({"username": "ada"}));
     }
 }

@@ -14,7 +14,7 @@ use tenantry_registration::{Password, PasswordHasher};
 use tenantry_tenant::{Actor, RequestContext};
 
 use crate::core::auth::caller::origin;
-use crate::core::body::{RawBody, media_type, parse_object};
+use crate::core::body::{RawBody, decode_form, decode_json_object, media_type};
 use crate::core::error::ApiError;
 use crate::core::routing::Resource;
 use crate::core::state::AppState;
@@ -204,19 +204,13 @@ async fn reset(
 }
 
 fn password_field(request: &HttpRequest, bytes: &[u8]) -> Option<String> {
-    match media_type(request).as_deref() {
-        Some("application/json") => match parse_object(bytes).ok()?.get("password")? {
-            Value::String(password) => Some(password.clone()),
-            _ => None,
-        },
-        _ => {
-            let text = std::str::from_utf8(bytes).ok()?;
-            let pairs = web::Query::<Vec<(String, String)>>::from_query(text).ok()?;
-            pairs
-                .into_inner()
-                .into_iter()
-                .find(|(key, _)| key == "password")
-                .map(|(_, value)| value)
-        }
+    // A browser's form post is the usual case: anything but JSON is read as a form.
+    let fields = match media_type(request).as_deref() {
+        Some("application/json") => decode_json_object(bytes),
+        _ => decode_form(bytes, &[]),
+    };
+    match fields.ok()?.remove("password")? {
+        Value::String(password) => Some(password),
+        _ => None,
     }
 }

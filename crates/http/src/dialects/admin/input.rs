@@ -4,8 +4,8 @@ use serde_json::{Map, Value, json};
 use tenantry_tenant::operations::{CreateTenant, TenantPatch};
 use tenantry_tenant::{DomainName, FieldPath, ServiceId, Settings, SettingsPatch, TenantName};
 
-use crate::core::body::Fields;
 use crate::core::error::ApiError;
+use crate::core::fields::Fields;
 
 const CREATE_FIELDS: [&str; 13] = [
     "name",

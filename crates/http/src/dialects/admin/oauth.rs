@@ -10,21 +10,30 @@ use tenantry_tenant::{Action, Actor, AuditEvent, RequestContext};
 
 use crate::core::auth::Presented;
 use crate::core::auth::caller::{origin, verify_operator};
-use crate::core::body::{Fields, RawBody, media_type, parse_object};
+use crate::core::body::{BodyError, BodyRules, read_fields};
 use crate::core::error::ApiError;
+use crate::core::fields::Fields;
 use crate::core::state::AppState;
+
+/// Token requests come as JSON or as a form (RFC 6749 §4.3); an empty JSON body is
+/// malformed JSON, as FastAPI says.
+const TOKEN_BODY: BodyRules = BodyRules {
+    empty_json_is_empty: false,
+    ..BodyRules::JSON_OR_FORM
+};
 
 /// `POST /oauth/token`
 pub async fn token(
     state: web::Data<AppState>,
     request: HttpRequest,
-    RawBody(bytes): RawBody,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match media_type(&request).as_deref() {
-        Some("application/x-www-form-urlencoded") => form_object(&bytes)?,
-        None | Some("application/json") => parse_object(&bytes)?,
-        Some(_) => return Err(ApiError::UnsupportedMediaType),
-    };
+    let body = read_fields(&request, payload.into_inner(), TOKEN_BODY)
+        .await
+        .map_err(|error| match error {
+            BodyError::FormNotUtf8 | BodyError::MalformedForm => malformed_form(),
+            other => other.into(),
+        })?;
     let (username, password) = credentials(&request, &body)?;
     let ip = request.peer_addr().map(|address| address.ip());
     if let Some(ip) = ip
@@ -110,17 +119,6 @@ fn credentials(
         None => None,
     };
     fields.finish(|| result)
-}
-
-fn form_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| malformed_form())?;
-    let pairs =
-        web::Query::<Vec<(String, String)>>::from_query(text).map_err(|_| malformed_form())?;
-    Ok(pairs
-        .into_inner()
-        .into_iter()
-        .map(|(key, value)| (key, Value::String(value)))
-        .collect())
 }
 
 fn malformed_form() -> ApiError {

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use tenantry_tenant::operations::{self, find_tenant};
 use tenantry_tenant::{Action, Status, Tenant, TenantKey, TenantQuery};
 

@@ -10,8 +10,9 @@ use tenantry_tenant::operations::find_tenant;
 
 use super::tenants::tenant_key;
 use crate::core::auth::caller::Operator;
-use crate::core::body::{Fields, JsonObject};
+use crate::core::body::JsonObject;
 use crate::core::error::ApiError;
+use crate::core::fields::Fields;
 use crate::core::state::AppState;
 use crate::shared::audited;
 use crate::shared::views::token_json;

@@ -86,11 +86,11 @@ fn parse(params: &Params) -> Result<Request, HostingError> {
 pub async fn create(
     state: web::Data<AppState>,
     request: HttpRequest,
-    PanelBody(bytes): PanelBody,
+    body: PanelBody,
 ) -> Result<HttpResponse, HostingError> {
     let caller = operator(&request).await?;
     let context = caller.context(&state);
-    let params = Params::from_body(&request, &bytes)?;
+    let params = Params::from_body(body)?;
     let Request { input, host, email } = match parse(&params) {
         Ok(parsed) => parsed,
         Err(error) => {

@@ -13,7 +13,7 @@ use super::error::HostingError;
 use super::params::Params;
 use super::{by_service_id, operator};
 use crate::core::auth::caller::authenticate_any;
-use crate::core::body::RawBody;
+use crate::core::body::{RawBody, decode_json_object};
 use crate::core::error::ApiError;
 use crate::core::state::AppState;
 use crate::shared::views::tenant_json;
@@ -62,7 +62,10 @@ pub async fn redeem(
     RawBody(bytes): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate_any(&request).await?;
-    let token = match crate::core::body::parse_object(&bytes)?.get("token") {
+    let token = match decode_json_object(&bytes)
+        .map_err(ApiError::from)?
+        .get("token")
+    {
         Some(Value::String(token)) if !token.is_empty() => token.clone(),
         _ => {
             return Err(ApiError::invalid(

@@ -154,10 +154,10 @@ fn conflict_message(message: &str) -> String {
 async fn addressed(
     state: &web::Data<AppState>,
     request: &HttpRequest,
-    bytes: &[u8],
+    body: PanelBody,
 ) -> Result<(Caller, Params, Tenant), HostingError> {
     let caller = operator(request).await?;
-    let params = Params::from_body(request, bytes)?;
+    let params = Params::from_body(body)?;
     let tenant = by_service_id(state, &params).await?;
     Ok((caller, params, tenant))
 }
@@ -166,59 +166,43 @@ async fn addressed(
 async fn lifecycle(
     state: web::Data<AppState>,
     request: HttpRequest,
-    bytes: &[u8],
+    body: PanelBody,
     (action, target, message): (Action, Status, &str),
 ) -> Outcome {
-    let (caller, _, tenant) = addressed(&state, &request, bytes).await?;
+    let (caller, _, tenant) = addressed(&state, &request, body).await?;
     transition(&state, &caller, &tenant, action, target).await?;
     Ok(success(message))
 }
 
-async fn suspend(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    PanelBody(bytes): PanelBody,
-) -> Outcome {
+async fn suspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
     let change = (
         Action::TenantSuspend,
         Status::Suspended,
         "Tenant suspended successfully!",
     );
-    lifecycle(state, request, &bytes, change).await
+    lifecycle(state, request, body, change).await
 }
 
-async fn unsuspend(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    PanelBody(bytes): PanelBody,
-) -> Outcome {
+async fn unsuspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
     let change = (
         Action::TenantUnsuspend,
         Status::Active,
         "Tenant unsuspended successfully!",
     );
-    lifecycle(state, request, &bytes, change).await
+    lifecycle(state, request, body, change).await
 }
 
-async fn cancel(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    PanelBody(bytes): PanelBody,
-) -> Outcome {
+async fn cancel(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
     let change = (
         Action::TenantCancel,
         Status::Cancelled,
         "Domain(s) deleted successfully!",
     );
-    lifecycle(state, request, &bytes, change).await
+    lifecycle(state, request, body, change).await
 }
 
-async fn delete(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    PanelBody(bytes): PanelBody,
-) -> Outcome {
-    let (caller, _, tenant) = addressed(&state, &request, &bytes).await?;
+async fn delete(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+    let (caller, _, tenant) = addressed(&state, &request, body).await?;
     crate::shared::lifecycle::delete_permanently(&state, &caller, key(&tenant))
         .await
         .map_err(from_api)?;
@@ -230,9 +214,9 @@ async fn delete(
 async fn update_domain(
     state: web::Data<AppState>,
     request: HttpRequest,
-    PanelBody(bytes): PanelBody,
+    body: PanelBody,
 ) -> Outcome {
-    let (caller, params, tenant) = addressed(&state, &request, &bytes).await?;
+    let (caller, params, tenant) = addressed(&state, &request, body).await?;
     let text = params.required("domain")?;
     let host = tenantry_tenant::DomainName::parse(&text)
         .map_err(|error| HostingError::BadRequest(format!("domain: {error}")))?;
@@ -267,9 +251,9 @@ async fn update_domain(
 async fn update_tenant(
     state: web::Data<AppState>,
     request: HttpRequest,
-    PanelBody(bytes): PanelBody,
+    body: PanelBody,
 ) -> Outcome {
-    let (caller, params, tenant) = addressed(&state, &request, &bytes).await?;
+    let (caller, params, tenant) = addressed(&state, &request, body).await?;
     let mut patch = TenantPatch {
         display_name: params.text("name")?,
         plan_id: params.text("planId")?.map(Some),
@@ -298,12 +282,8 @@ async fn update_tenant(
     Ok(success("Tenant updated successfully!"))
 }
 
-async fn get_tenant(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    PanelBody(bytes): PanelBody,
-) -> Outcome {
-    let (_, _, tenant) = addressed(&state, &request, &bytes).await?;
+async fn get_tenant(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+    let (_, _, tenant) = addressed(&state, &request, body).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "tenant": public_tenant(&tenant)})))
 }
 

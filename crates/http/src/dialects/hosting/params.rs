@@ -1,66 +1,63 @@
 //! The panel's parameters: a JSON object, a form, or (for GET) the query string.
 
-use std::collections::HashMap;
-
 use actix_web::HttpRequest;
-use actix_web::web;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tenantry_tenant::ServiceId;
 
 use super::error::HostingError;
-use crate::core::body::{media_type, parse_object};
+use crate::core::body::{BodyError, BodyRules, decode_form, read_fields};
+use crate::core::error::ApiError;
 
-/// A request body read for this dialect: its failures (413 and the like) answer in the
-/// panel's envelope.
+/// A request body read for this dialect (JSON or a form). Failures to receive it (413,
+/// a broken connection) answer at once, in the panel's envelope; failures to decode it
+/// wait until the caller is authenticated ([`Params::from_body`]).
 #[derive(Debug)]
-pub struct PanelBody(pub web::Bytes);
+pub struct PanelBody(Result<Map<String, Value>, BodyError>);
 
 impl actix_web::FromRequest for PanelBody {
     type Error = HostingError;
     type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, HostingError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let body = crate::core::body::read_limited(request, payload);
-        Box::pin(async move { body.await.map(PanelBody).map_err(HostingError::Api) })
+        let request = request.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            match read_fields(&request, payload, BodyRules::JSON_OR_FORM).await {
+                Err(error @ (BodyError::TooLarge | BodyError::Unreadable)) => {
+                    Err(HostingError::Api(ApiError::from(error)))
+                }
+                read => Ok(PanelBody(read)),
+            }
+        })
     }
 }
 
 /// Named parameters as sent.
 #[derive(Debug, Default)]
-pub struct Params(HashMap<String, Value>);
+pub struct Params(Map<String, Value>);
 
 impl Params {
-    /// Reads the body (JSON or form) of `request`; an empty body has no parameters.
-    pub fn from_body(request: &HttpRequest, bytes: &[u8]) -> Result<Self, HostingError> {
-        if bytes.is_empty() {
-            return Ok(Params::default());
-        }
-        match media_type(request).as_deref() {
-            Some("application/json") | None => parse_object(bytes)
-                .map(|object| Params(object.into_iter().collect()))
-                .map_err(|_| HostingError::BadRequest("The body is not a JSON object".into())),
-            Some("application/x-www-form-urlencoded") => {
-                let text = std::str::from_utf8(bytes)
-                    .map_err(|_| HostingError::BadRequest("The form is not UTF-8".into()))?;
-                Self::from_query(text)
-            }
-            Some(other) => Err(HostingError::BadRequest(format!(
-                "Send parameters as JSON or a form, not {other}"
-            ))),
-        }
+    /// The parameters of a body; an empty body has none.
+    pub fn from_body(body: PanelBody) -> Result<Self, HostingError> {
+        body.0.map(Params).map_err(|error| {
+            HostingError::BadRequest(match error {
+                BodyError::InvalidJson(_) | BodyError::NotAnObject => {
+                    "The body is not a JSON object".to_owned()
+                }
+                BodyError::FormNotUtf8 => "The form is not UTF-8".to_owned(),
+                BodyError::UnsupportedMediaType(other) => {
+                    format!("Send parameters as JSON or a form, not {other}")
+                }
+                _ => "Malformed parameters".to_owned(),
+            })
+        })
     }
 
-    /// Reads a query string or form body.
+    /// Reads a query string.
     pub fn from_query(text: &str) -> Result<Self, HostingError> {
-        let pairs = web::Query::<Vec<(String, String)>>::from_query(text)
-            .map_err(|_| HostingError::BadRequest("Malformed parameters".into()))?;
-        Ok(Params(
-            pairs
-                .into_inner()
-                .into_iter()
-                .map(|(key, value)| (key, Value::String(value)))
-                .collect(),
-        ))
+        decode_form(text.as_bytes(), &[])
+            .map(Params)
+            .map_err(|_| HostingError::BadRequest("Malformed parameters".into()))
     }
 
     /// A parameter as text; empty text counts as absent. Numbers are accepted as text.

@@ -1,65 +1,20 @@
 //! Reading the dialect's create body — JSON or form-urlencoded, as the seed's clients send
 //! it — into the domain's [`CreateTenant`].
 
-use actix_web::dev::Payload;
-use actix_web::{HttpRequest, web};
 use serde_json::{Map, Value, json};
 use tenantry_tenant::TenantName;
 use tenantry_tenant::operations::CreateTenant;
 
-use crate::core::body::{Fields, media_type, parse_object, read_limited};
+use crate::core::body::BodyRules;
 use crate::core::error::ApiError;
+use crate::core::fields::Fields;
 
-/// The body of a request as a JSON object: JSON as sent, a form's fields as strings
-/// (`org_filter` repeated as a list). Other media types are refused with 415.
-pub async fn read_object(
-    request: &HttpRequest,
-    payload: &mut Payload,
-) -> Result<Map<String, Value>, ApiError> {
-    let media = media_type(request);
-    let body = read_limited(request, payload);
-    match media.as_deref() {
-        None | Some("application/json") => {
-            let bytes = body.await?;
-            if bytes.is_empty() {
-                return Ok(Map::new());
-            }
-            parse_object(&bytes)
-        }
-        Some("application/x-www-form-urlencoded") => form_object(&body.await?),
-        Some(_) => Err(ApiError::UnsupportedMediaType),
-    }
-}
-
-/// A form's fields: each a string (the last one wins), except `org_filter`, a list of
-/// every value it was given.
-fn form_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let malformed = || {
-        ApiError::invalid(
-            vec![json!("body")],
-            "body_error",
-            "The form could not be read",
-        )
-    };
-    let text = std::str::from_utf8(bytes).map_err(|_| malformed())?;
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(text)
-        .map_err(|_| malformed())?
-        .into_inner();
-    let mut object = Map::new();
-    for (key, value) in pairs {
-        if key == "org_filter" {
-            let list = object
-                .entry(key)
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(items) = list {
-                items.push(Value::String(value));
-            }
-        } else {
-            object.insert(key, Value::String(value));
-        }
-    }
-    Ok(object)
-}
+/// How create bodies are read: JSON as sent, or a form's fields as strings (`org_filter`
+/// repeated as a list); other media types are refused with 415.
+pub const CREATE_BODY: BodyRules = BodyRules {
+    lists: &["org_filter"],
+    ..BodyRules::JSON_OR_FORM
+};
 
 /// Reads a create request: `tenant_name` (a tenant name), `platform_name` (the display
 /// name), optional `theme_name` and `org_filter`. Other fields are ignored, as Django
@@ -86,6 +41,7 @@ pub fn create_tenant(body: &Map<String, Value>) -> Result<CreateTenant, ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::body::decode_form;
 
     fn object(value: Value) -> Map<String, Value> {
         match value {
@@ -110,8 +66,9 @@ mod tests {
 
     #[test]
     fn forms_repeat_org_filter() {
-        let body = form_object(
+        let body = decode_form(
             b"tenant_name=talent1&platform_name=Talent+1+Learning&org_filter=org1&org_filter=org2",
+            CREATE_BODY.lists,
         )
         .unwrap();
         assert_eq!(

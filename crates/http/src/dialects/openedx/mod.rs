@@ -8,7 +8,6 @@
 mod error;
 mod input;
 
-use actix_web::dev::Payload;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use tenantry_tenant::eox::every_tenant;
@@ -19,6 +18,7 @@ use tenantry_tenant::{Action, Tenant, TenantKey, TenantName};
 pub use error::OpenEdxError;
 
 use crate::core::auth::caller::{Caller, authenticate_operator};
+use crate::core::body::read_fields;
 use crate::core::error::ApiError;
 use crate::core::routing::Resource;
 use crate::core::state::AppState;
@@ -116,8 +116,9 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, OpenEdxError> {
     let caller = operator(&request).await?;
-    let mut payload: Payload = payload.into_inner();
-    let body = input::read_object(&request, &mut payload).await?;
+    let body = read_fields(&request, payload.into_inner(), input::CREATE_BODY)
+        .await
+        .map_err(ApiError::from)?;
     let context = caller.context(&state);
     let input = match input::create_tenant(&body) {
         Ok(input) => input,

@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use serde_json::json;
 use tenantry_registration::registration::{
     RegistrationError, RegistrationForm, check_available, ensure_open, prepare_registration,
@@ -27,7 +26,6 @@ pub use error::{TahoeError, Version};
 
 use crate::core::auth::Presented;
 use crate::core::auth::caller::origin;
-use crate::core::body::{MAX_BODY_BYTES, media_type};
 use crate::core::error::ApiError;
 use crate::core::routing::Resource;
 use crate::core::state::AppState;
@@ -82,7 +80,7 @@ async fn register(
         return Err(TahoeError::Throttled(wait));
     }
     let tenant = serving_tenant(state, request, &token).await?;
-    let body = read_fields(request, payload).await?;
+    let body = form::read(request, payload.into_inner()).await?;
     if let Some(field) = body.first_unusable(&["username", "email", "name", "password"]) {
         return Err(TahoeError::Invalid(Some(field)));
     }
@@ -219,32 +217,4 @@ async fn serving_tenant(
         other => registration_error(Version::V2)(other),
     })?;
     Ok(tenant)
-}
-
-async fn read_fields(
-    request: &HttpRequest,
-    payload: web::Payload,
-) -> Result<form::Form, TahoeError> {
-    let media = media_type(request);
-    if media.as_deref() == Some("multipart/form-data") {
-        return form::multipart_fields(request.headers(), payload.into_inner()).await;
-    }
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(TahoeError::Api(ApiError::PayloadTooLarge));
-    }
-    let mut payload = payload;
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| TahoeError::Malformed)?;
-        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(TahoeError::Api(ApiError::PayloadTooLarge));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    form::parse_simple(media.as_deref(), &bytes)
 }
