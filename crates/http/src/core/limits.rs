@@ -1,73 +1,497 @@
-//! At most a number of registrations a minute per token: a token bucket per key, refilled
-//! evenly (60 a minute → one a second, with a burst of 60).
+//! Keyed token-bucket limits: failed logins per client address, registrations per token.
+//!
+//! Each key has a bucket holding up to `burst` tokens, refilled by one token every
+//! `refill_every`. [`KeyedLimiter::check`] says whether a token is left without spending
+//! one, [`KeyedLimiter::spend`] spends one (never below empty), and
+//! [`KeyedLimiter::acquire`] does both at once. A key whose bucket is full takes no memory,
+//! and the number of keys tracked is bounded.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// How many keys are tracked at most; full buckets are dropped first when it is reached.
-const MAX_TRACKED: usize = 100_000;
-
-/// A per-key token bucket.
-#[derive(Debug)]
-pub struct RateLimiter {
-    burst: u32,
-    refill_every: Duration,
-    /// Per key: time until the bucket is full again, as of an instant.
-    debts: Mutex<HashMap<i64, (Duration, Instant)>>,
+/// How a [`KeyedLimiter`] behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimiterConfig {
+    /// Tokens a key may spend in a row before it must wait. Default 10.
+    pub burst: NonZeroU32,
+    /// How often one spent token comes back. Default 6 s (so 10 failures a minute in the
+    /// long run). Zero disables limiting.
+    pub refill_every: Duration,
+    /// How many keys with spent tokens are tracked at most. Default 100 000. When the
+    /// table is full, keys whose bucket has refilled are dropped first, then those
+    /// closest to full.
+    pub max_tracked: usize,
 }
 
-impl RateLimiter {
-    /// `per_minute` requests a minute, all of them available at once.
-    pub fn per_minute(per_minute: u32) -> Self {
-        let per_minute = per_minute.max(1);
+impl Default for LimiterConfig {
+    fn default() -> Self {
         Self {
-            burst: per_minute,
-            refill_every: Duration::from_secs(60) / per_minute,
-            debts: Mutex::new(HashMap::new()),
+            burst: NonZeroU32::MIN.saturating_add(9),
+            refill_every: Duration::from_secs(6),
+            max_tracked: 100_000,
+        }
+    }
+}
+
+/// How long a client must wait before trying again: whole seconds, at least one, ready
+/// for a `Retry-After` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub Duration);
+
+/// Spent tokens, measured as the time left until the bucket is full again.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    /// Time until full, as of `at`.
+    debt: Duration,
+    at: Instant,
+}
+
+impl Bucket {
+    fn debt_at(self, now: Instant) -> Duration {
+        self.debt
+            .saturating_sub(now.saturating_duration_since(self.at))
+    }
+}
+
+/// A token-bucket limiter per key.
+///
+/// Thread-safe; share one instance across workers. Memory is bounded by
+/// [`LimiterConfig::max_tracked`]; a key whose bucket is full takes no memory.
+pub struct KeyedLimiter<K> {
+    config: LimiterConfig,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: Hash + Eq + Copy> Default for KeyedLimiter<K> {
+    /// A limiter with [`LimiterConfig::default`].
+    fn default() -> Self {
+        Self::new(LimiterConfig::default())
+    }
+}
+
+impl<K: Hash + Eq + Copy> KeyedLimiter<K> {
+    /// `per_minute` tokens a minute, all of them available at once (at least one).
+    pub fn per_minute(per_minute: u32) -> Self {
+        let burst = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self::new(LimiterConfig {
+            burst,
+            refill_every: Duration::from_secs(60) / burst.get(),
+            ..LimiterConfig::default()
+        })
+    }
+
+    /// An empty limiter (a `max_tracked` of 0 is taken as 1).
+    pub fn new(config: LimiterConfig) -> Self {
+        Self {
+            config: LimiterConfig {
+                max_tracked: config.max_tracked.max(1),
+                ..config
+            },
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Spends one request of `key` at `now`, or says how long to wait for one.
-    pub fn acquire(&self, key: i64, now: Instant) -> Result<(), Duration> {
-        let mut debts = self.debts.lock().unwrap_or_else(PoisonError::into_inner);
-        let capacity = self.refill_every * self.burst;
-        let debt = debts.get(&key).map_or(Duration::ZERO, |(debt, at)| {
-            debt.saturating_sub(now.saturating_duration_since(*at))
-        });
-        let next = debt + self.refill_every;
-        if next > capacity {
-            let wait = next - capacity;
-            return Err(wait.max(Duration::from_secs(1)));
-        }
-        if debts.len() >= MAX_TRACKED && !debts.contains_key(&key) {
-            debts.retain(|_, (debt, at)| {
-                !debt
-                    .saturating_sub(now.saturating_duration_since(*at))
-                    .is_zero()
-            });
-        }
-        debts.insert(key, (next, now));
+    /// Whether `key` has a token left at `now`: `Ok` if so, otherwise how long until it
+    /// does. Spends nothing.
+    pub fn check(&self, key: K, now: Instant) -> Result<(), RetryAfter> {
+        self.check_locked(&self.lock(), key, now)
+    }
+
+    /// Spends one of `key`'s tokens at `now`. A bucket never goes below empty, so spending
+    /// while already limited changes nothing.
+    pub fn spend(&self, key: K, now: Instant) {
+        self.spend_locked(&mut self.lock(), key, now);
+    }
+
+    /// Spends one of `key`'s tokens at `now` if one is left, otherwise says how long
+    /// until one is; checked and spent under one lock, so concurrent callers cannot both
+    /// take the last token.
+    pub fn acquire(&self, key: K, now: Instant) -> Result<(), RetryAfter> {
+        let mut buckets = self.lock();
+        self.check_locked(&buckets, key, now)?;
+        self.spend_locked(&mut buckets, key, now);
         Ok(())
     }
+
+    fn check_locked(
+        &self,
+        buckets: &HashMap<K, Bucket>,
+        key: K,
+        now: Instant,
+    ) -> Result<(), RetryAfter> {
+        let debt = match buckets.get(&key) {
+            Some(bucket) => bucket.debt_at(now),
+            None => return Ok(()),
+        };
+        let allowed_debt = self.allowed_debt();
+        if debt <= allowed_debt {
+            Ok(())
+        } else {
+            Err(RetryAfter(round_up_to_secs(debt - allowed_debt)))
+        }
+    }
+
+    fn spend_locked(&self, buckets: &mut HashMap<K, Bucket>, key: K, now: Instant) {
+        if self.config.refill_every.is_zero() {
+            return;
+        }
+        let ip = key;
+        let full_debt = self.full_debt();
+        if !buckets.contains_key(&ip) && buckets.len() >= self.config.max_tracked {
+            self.make_room(buckets, now);
+        }
+        let bucket = buckets.entry(ip).or_insert(Bucket {
+            debt: Duration::ZERO,
+            at: now,
+        });
+        let debt = bucket
+            .debt_at(now)
+            .saturating_add(self.config.refill_every)
+            .min(full_debt);
+        *bucket = Bucket {
+            debt,
+            at: now.max(bucket.at),
+        };
+    }
+
+    /// Drops refilled buckets; if that frees nothing, the tenth of buckets closest to
+    /// full (at least one), so a flood of new addresses costs amortised O(1) per insert.
+    fn make_room(&self, buckets: &mut HashMap<K, Bucket>, now: Instant) {
+        buckets.retain(|_, bucket| !bucket.debt_at(now).is_zero());
+        if buckets.len() < self.config.max_tracked {
+            return;
+        }
+        let evict = (buckets.len() / 10).max(1);
+        let mut by_debt: Vec<(Duration, K)> = buckets
+            .iter()
+            .map(|(ip, bucket)| (bucket.debt_at(now), *ip))
+            .collect();
+        if evict < by_debt.len() {
+            by_debt.select_nth_unstable_by_key(evict, |(debt, _)| *debt);
+        }
+        for (_, ip) in by_debt.iter().take(evict) {
+            buckets.remove(ip);
+        }
+    }
+
+    /// The most debt at which a token is still left: `burst - 1` spent tokens.
+    fn allowed_debt(&self) -> Duration {
+        self.config
+            .refill_every
+            .saturating_mul(self.config.burst.get() - 1)
+    }
+
+    /// The debt of an empty bucket: `burst` spent tokens.
+    fn full_debt(&self) -> Duration {
+        self.config
+            .refill_every
+            .saturating_mul(self.config.burst.get())
+    }
+
+    /// The table, even after a panic elsewhere while it was held: each update leaves it
+    /// consistent.
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, Bucket>> {
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+impl<K: Hash + Eq + Copy> std::fmt::Debug for KeyedLimiter<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedLimiter")
+            .field("config", &self.config)
+            .field("tracked", &self.lock().len())
+            .finish()
+    }
+}
+
+/// Rounds up to whole seconds, with a minimum of one.
+fn round_up_to_secs(wait: Duration) -> Duration {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Duration::from_secs(secs.max(1))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
     use super::*;
 
-    #[test]
-    fn a_minute_of_requests_then_one_a_second() {
-        let limiter = RateLimiter::per_minute(60);
-        let start = Instant::now();
-        for _ in 0..60 {
-            assert!(limiter.acquire(7, start).is_ok());
+    type Limiter = KeyedLimiter<IpAddr>;
+
+    const IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+    const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    fn limiter(burst: u32, refill_every: Duration, max_tracked: usize) -> Limiter {
+        Limiter::new(LimiterConfig {
+            burst: NonZeroU32::new(burst).unwrap(),
+            refill_every,
+            max_tracked,
+        })
+    }
+
+    fn fail(limiter: &Limiter, ip: IpAddr, now: Instant, times: u32) {
+        for _ in 0..times {
+            limiter.spend(ip, now);
         }
-        let refused = limiter.acquire(7, start).unwrap_err();
-        assert_eq!(refused, Duration::from_secs(1));
-        assert!(limiter.acquire(8, start).is_ok(), "keys are independent");
-        assert!(limiter.acquire(7, start + Duration::from_secs(1)).is_ok());
-        assert!(limiter.acquire(7, start + Duration::from_secs(1)).is_err());
-        assert!(limiter.acquire(7, start + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn defaults() {
+        let config = LimiterConfig::default();
+        assert_eq!(config.burst.get(), 10);
+        assert_eq!(config.refill_every, secs(6));
+        assert_eq!(config.max_tracked, 100_000);
+    }
+
+    #[test]
+    fn burst_of_failures_then_blocked() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        for _ in 0..10 {
+            assert_eq!(limiter.check(IP, t0), Ok(()));
+            limiter.spend(IP, t0);
+        }
+        assert_eq!(limiter.check(IP, t0), Err(RetryAfter(secs(6))));
+        assert_eq!(limiter.check(IP, t0).unwrap_err().0.as_secs(), 6);
+    }
+
+    #[test]
+    fn successes_spend_nothing() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        // Checking (what a successful login does) any number of times is free.
+        for _ in 0..100 {
+            assert_eq!(limiter.check(IP, t0), Ok(()));
+        }
+        assert_eq!(limiter.tracked(), 0);
+    }
+
+    #[test]
+    fn one_token_back_every_refill_period() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        fail(&limiter, IP, t0, 10);
+        assert_eq!(limiter.check(IP, t0 + ms(5_999)), Err(RetryAfter(secs(1))));
+        assert_eq!(limiter.check(IP, t0 + secs(6)), Ok(()));
+        limiter.spend(IP, t0 + secs(6));
+        assert_eq!(limiter.check(IP, t0 + secs(6)), Err(RetryAfter(secs(6))));
+        assert_eq!(limiter.check(IP, t0 + secs(12)), Ok(()));
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        fail(&limiter, IP, t0, 10);
+        let cases = [
+            (ms(0), 6),
+            (ms(1), 6),
+            (ms(999), 6),
+            (ms(1_000), 5),
+            (ms(2_500), 4),
+            (ms(5_000), 1),
+            (ms(5_900), 1),
+            (ms(5_999), 1),
+        ];
+        for (elapsed, expected) in cases {
+            assert_eq!(
+                limiter.check(IP, t0 + elapsed),
+                Err(RetryAfter(secs(expected))),
+                "{elapsed:?}"
+            );
+        }
+        assert_eq!(round_up_to_secs(Duration::ZERO), secs(1));
+        assert_eq!(round_up_to_secs(Duration::from_nanos(1)), secs(1));
+        assert_eq!(round_up_to_secs(ms(1_001)), secs(2));
+        assert_eq!(round_up_to_secs(secs(7)), secs(7));
+    }
+
+    #[test]
+    fn full_refill_after_burst_periods() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        fail(&limiter, IP, t0, 10);
+        let t1 = t0 + secs(60);
+        for _ in 0..10 {
+            assert_eq!(limiter.check(IP, t1), Ok(()));
+            limiter.spend(IP, t1);
+        }
+        assert!(limiter.check(IP, t1).is_err());
+    }
+
+    #[test]
+    fn failures_spread_out_stay_allowed() {
+        // One failure every 6 s is exactly the refill rate: never blocked.
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        for i in 0..100 {
+            let now = t0 + secs(6 * i);
+            assert_eq!(limiter.check(IP, now), Ok(()), "attempt {i}");
+            limiter.spend(IP, now);
+        }
+        // One every 3 s drains the bucket after about 20 attempts.
+        let limiter = Limiter::default();
+        let blocked_at = (0..100_u64)
+            .find(|i| {
+                let now = t0 + secs(3 * i);
+                let blocked = limiter.check(IP, now).is_err();
+                if !blocked {
+                    limiter.spend(IP, now);
+                }
+                blocked
+            })
+            .unwrap();
+        assert_eq!(blocked_at, 19);
+    }
+
+    #[test]
+    fn the_bucket_never_goes_below_empty() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        // Concurrent requests may all pass check before any failure is recorded.
+        fail(&limiter, IP, t0, 1_000);
+        assert_eq!(limiter.check(IP, t0), Err(RetryAfter(secs(6))));
+        assert_eq!(limiter.check(IP, t0 + secs(6)), Ok(()));
+    }
+
+    #[test]
+    fn acquire_spends_only_when_a_token_is_left() {
+        let limiter = KeyedLimiter::<i64>::per_minute(60);
+        let t0 = Instant::now();
+        for _ in 0..60 {
+            assert_eq!(limiter.acquire(7, t0), Ok(()));
+        }
+        assert_eq!(limiter.acquire(7, t0), Err(RetryAfter(secs(1))));
+        assert_eq!(limiter.acquire(8, t0), Ok(()), "keys are independent");
+        assert_eq!(limiter.acquire(7, t0 + secs(1)), Ok(()));
+        assert!(limiter.acquire(7, t0 + secs(1)).is_err());
+        assert_eq!(limiter.acquire(7, t0 + secs(61)), Ok(()));
+    }
+
+    #[test]
+    fn keys_are_independent() {
+        let limiter = Limiter::default();
+        let t0 = Instant::now();
+        fail(&limiter, IP, t0, 10);
+        assert!(limiter.check(IP, t0).is_err());
+        assert_eq!(limiter.check(OTHER, t0), Ok(()));
+        assert_eq!(limiter.check("2001:db8::1".parse().unwrap(), t0), Ok(()));
+    }
+
+    #[test]
+    fn burst_of_one() {
+        let limiter = limiter(1, secs(30), 10);
+        let t0 = Instant::now();
+        assert_eq!(limiter.check(IP, t0), Ok(()));
+        limiter.spend(IP, t0);
+        assert_eq!(limiter.check(IP, t0 + secs(1)), Err(RetryAfter(secs(29))));
+        assert_eq!(limiter.check(IP, t0 + secs(30)), Ok(()));
+    }
+
+    #[test]
+    fn zero_refill_period_disables_limiting() {
+        let limiter = limiter(1, Duration::ZERO, 10);
+        let t0 = Instant::now();
+        fail(&limiter, IP, t0, 100);
+        assert_eq!(limiter.check(IP, t0), Ok(()));
+        assert_eq!(limiter.tracked(), 0);
+    }
+
+    #[test]
+    fn refilled_buckets_are_pruned_when_full() {
+        let limiter = limiter(10, secs(6), 3);
+        let t0 = Instant::now();
+        for last in 1..=3 {
+            limiter.spend(IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)), t0);
+        }
+        assert_eq!(limiter.tracked(), 3);
+        // 6 s later those single failures have refilled: all three go for the newcomer.
+        let t1 = t0 + secs(6);
+        limiter.spend(IP, t1);
+        assert_eq!(limiter.tracked(), 1);
+    }
+
+    #[test]
+    fn when_nothing_refilled_the_buckets_closest_to_full_go() {
+        let limiter = limiter(10, secs(6), 3);
+        let t0 = Instant::now();
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        let c = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 3));
+        fail(&limiter, a, t0, 10);
+        fail(&limiter, b, t0, 1);
+        fail(&limiter, c, t0, 10);
+        limiter.spend(IP, t0);
+        assert_eq!(limiter.tracked(), 3);
+        assert!(limiter.check(a, t0).is_err());
+        assert!(limiter.check(c, t0).is_err());
+        // b (one failure) was forgotten, and the newcomer is tracked.
+        fail(&limiter, IP, t0, 9);
+        assert!(limiter.check(IP, t0).is_err());
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_an_address_flood() {
+        let limiter = limiter(10, secs(6), 1_000);
+        let t0 = Instant::now();
+        for i in 0..20_000_u32 {
+            limiter.spend(IpAddr::V4(Ipv4Addr::from_bits(i)), t0);
+            assert!(limiter.tracked() <= 1_000);
+        }
+        // Existing buckets keep being updated without eviction.
+        let ip = IpAddr::V4(Ipv4Addr::from_bits(19_999));
+        fail(&limiter, ip, t0, 9);
+        assert!(limiter.check(ip, t0).is_err());
+    }
+
+    #[test]
+    fn zero_max_tracked_still_limits() {
+        let limiter = limiter(2, secs(6), 0);
+        let t0 = Instant::now();
+        fail(&limiter, IP, t0, 2);
+        assert!(limiter.check(IP, t0).is_err());
+    }
+
+    #[test]
+    fn time_going_backwards_does_not_panic_or_refill() {
+        let limiter = Limiter::default();
+        let t1 = Instant::now() + secs(100);
+        fail(&limiter, IP, t1, 10);
+        let earlier = t1 - secs(50);
+        assert_eq!(limiter.check(IP, earlier), Err(RetryAfter(secs(6))));
+        limiter.spend(IP, earlier);
+        assert_eq!(limiter.check(IP, t1 + secs(6)), Ok(()));
+    }
+
+    #[test]
+    fn shared_across_threads() {
+        let limiter = std::sync::Arc::new(Limiter::default());
+        let t0 = Instant::now();
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let limiter = std::sync::Arc::clone(&limiter);
+                std::thread::spawn(move || fail(&limiter, IP, t0, 5))
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(limiter.check(IP, t0), Err(RetryAfter(secs(6))));
     }
 }

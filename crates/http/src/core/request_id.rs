@@ -39,7 +39,7 @@ impl RequestId {
             let count = FALLBACK.fetch_add(1, Ordering::Relaxed);
             bytes[..8].copy_from_slice(&count.to_be_bytes());
         }
-        RequestId(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+        RequestId(hex::encode(bytes))
     }
 }
 

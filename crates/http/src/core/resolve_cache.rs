@@ -13,22 +13,23 @@
 //! from the database. Entries are answers of `find_by_host`, found ([`Some`]) or not
 //! ([`None`], a negative entry, so floods of one unknown host stay off the database).
 //!
-//! The resolve handler follows this recipe:
+//! The resolve handler (`dialects/admin/resolve.rs`) follows this recipe:
 //!
 //! ```text
 //! let now = Instant::now();                          // BEFORE the version read
 //! if cache.needs_version_check(now) {
-//!     let version = db.routing_version()?;
-//!     cache.confirm_version(version, now);
+//!     cache.confirm_version(db.routing_version()?, now);
 //! }
 //! if let Some(answer) = cache.get(host) {            // Some(None): "no such host"
 //!     return answer;
 //! }
-//! let version = cache.version();                     // BEFORE the lookup
-//! let answer = db.find_by_host(host)?;
-//! if let Some(version) = version {
-//!     cache.insert(host, answer.clone(), version);   // kept only if still current
-//! }
+//! let read_at = Instant::now();                      // BEFORE the read below
+//! let (version, answer) = db.read(|session| {
+//!     let version = session.routing_version()?;      // BEFORE the lookup
+//!     Ok((version, session.find_by_host(host)?))
+//! })?;
+//! cache.confirm_version(version, read_at);
+//! cache.insert(host, answer.clone(), version);       // kept only if still current
 //! answer
 //! ```
 //!
@@ -36,15 +37,11 @@
 //! [`invalidate`](ResolveCache::invalidate) once its transaction committed, before it
 //! answers.
 //!
-//! The instant given to `confirm_version` must be taken *before* the query that read the
+//! Each instant given to `confirm_version` must be taken *before* the query that read the
 //! version: an instant taken after it would let a read that began before this node's own
 //! change pass for a newer one, and would stretch the staleness bound by the query time.
-//!
-//! Instead of [`ResolveCache::version`], the label given to `insert` may be the
-//! `routing_version` read in the same transaction as the lookup, *before* it; that read
-//! may also be confirmed, with an instant taken before the transaction. What matters is
-//! that the label was observed no later than the data: data read after observing version
-//! `v` reflects at least every change up to `v`.
+//! The label given to `insert` is the version read before the lookup, in the same read:
+//! data read after observing version `v` reflects at least every change up to `v`.
 //!
 //! # Guarantee
 //!
@@ -178,13 +175,9 @@ impl<V: Clone> ResolveCache<V> {
     }
 
     /// The routing version the entries belong to, `None` when there is none (never
-    /// confirmed, or invalidated since). A fill labelled with it must read it *before*
-    /// looking the host up.
-    #[allow(
-        dead_code,
-        reason = "the recipe's cheaper fill label; resolve.rs reads the database's"
-    )]
-    pub fn version(&self) -> Option<i64> {
+    /// confirmed, or invalidated since). Tests inspect it.
+    #[cfg(test)]
+    fn version(&self) -> Option<i64> {
         self.read().version
     }
 
@@ -246,15 +239,15 @@ impl<V: Clone> ResolveCache<V> {
         state.invalidated_at = Some(state.invalidated_at.map_or(now, |at| at.max(now)));
     }
 
-    /// How many hosts are cached (found or not), e.g. for a gauge.
-    #[allow(dead_code, reason = "for a cache-size gauge")]
-    pub fn len(&self) -> usize {
+    /// How many hosts are cached (found or not). Tests inspect it.
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.read().entries.len()
     }
 
-    /// Whether no host is cached.
-    #[allow(dead_code, reason = "for a cache-size gauge")]
-    pub fn is_empty(&self) -> bool {
+    /// Whether no host is cached. Tests inspect it.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 

@@ -10,9 +10,9 @@ use tenantry_tenant::Clock;
 use tenantry_tenant::provisioning::DatabaseProvisioner;
 use tenantry_tenant::urls::UrlConfig;
 
-use crate::core::auth::{JwtKeys, LoginLimiter, LoginLimiterConfig, VerifiedPasswords};
+use crate::core::auth::{JwtKeys, LoginLimiter, VerifiedPasswords};
 use crate::core::error::ApiError;
-use crate::core::limits::RateLimiter;
+use crate::core::limits::{KeyedLimiter, LimiterConfig};
 use crate::core::metrics::Metrics;
 use crate::core::resolve_cache::ResolveCache;
 use crate::core::storage::{Session, Storage, in_transaction, reading};
@@ -77,7 +77,7 @@ pub struct AppState {
     /// Request counters and latencies.
     pub metrics: Arc<Metrics>,
     /// Registrations per token.
-    pub registrations: RateLimiter,
+    pub registrations: KeyedLimiter<i64>,
     /// The base of emailed links, when configured.
     pub public_url: Option<String>,
     /// Makes and drops tenants' own databases.
@@ -97,14 +97,14 @@ impl AppState {
             passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
             jwt,
             jwt_lifetime: config.jwt_lifetime,
-            logins: LoginLimiter::new(LoginLimiterConfig {
+            logins: LoginLimiter::new(LimiterConfig {
                 burst: std::num::NonZeroU32::new(config.login_burst)
                     .ok_or("the login burst must be at least 1")?,
-                ..LoginLimiterConfig::default()
+                ..LimiterConfig::default()
             }),
             resolutions: ResolveCache::new(config.resolve_staleness, 100_000),
             metrics: Arc::new(Metrics::new()),
-            registrations: RateLimiter::per_minute(config.registrations_per_minute),
+            registrations: KeyedLimiter::per_minute(config.registrations_per_minute),
             public_url: config.public_url,
             provisioner: config.provisioner,
             clock: config.clock,

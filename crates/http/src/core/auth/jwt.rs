@@ -151,7 +151,7 @@ impl JwtKeys {
             sub: subject.to_owned(),
             iat,
             exp,
-            jti: hex(&jti),
+            jti: hex::encode(jti),
         };
         #[expect(
             clippy::expect_used,
@@ -225,16 +225,6 @@ fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, JwtError> 
         .decode(part)
         .map_err(|_| JwtError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -618,10 +608,5 @@ mod tests {
     fn debug_hides_the_secret() {
         let debug = format!("{:?}", keys());
         assert_eq!(debug, "JwtKeys { .. }");
-    }
-
-    #[test]
-    fn hex_encoding() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 }

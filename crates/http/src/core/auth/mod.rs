@@ -1,11 +1,11 @@
-//! Building blocks of admin API authentication: pure, synchronous, and free of actix
-//! types, I/O and clock reads (every "now" is a parameter).
+//! Authentication: the pure building blocks (synchronous, free of actix types, I/O and
+//! clock reads — every "now" is a parameter) and the extractors that use them.
 //!
 //! - [`Presented`]: the credential an `Authorization` header carries.
 //! - [`VerifiedPasswords`]: operator passwords that recently passed argon2.
 //! - [`JwtKeys`]: issues and verifies HS256 session tokens.
-//! - [`LoginLimiter`]: token-bucket limit on failed logins per client address.
-#![allow(dead_code, unused_imports, reason = "wired by the admin API handlers")]
+//! - [`LoginLimiter`]: failed logins per client address.
+//! - [`caller`]: who is calling, as actix extractors and helpers.
 
 pub mod caller;
 mod header;
@@ -13,10 +13,7 @@ mod jwt;
 mod login_limiter;
 mod password_cache;
 
-pub use header::{MAX_AUTHORIZATION_LEN, Presented};
-pub use jwt::{
-    CLOCK_LEEWAY_SECS, Claims, ISSUER, IssueError, JwtError, JwtKeys, MIN_SECRET_LEN,
-    SecretTooShort,
-};
-pub use login_limiter::{LoginLimiter, LoginLimiterConfig, RetryAfter};
+pub use header::Presented;
+pub use jwt::{JwtKeys, MIN_SECRET_LEN};
+pub use login_limiter::LoginLimiter;
 pub use password_cache::VerifiedPasswords;

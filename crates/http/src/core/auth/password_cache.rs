@@ -19,9 +19,6 @@ type Key = [u8; 32];
 
 #[derive(Debug, Clone)]
 struct Entry {
-    /// Kept in clear (usernames are not secret) so [`VerifiedPasswords::forget_operator`]
-    /// can find an operator's entries.
-    username: String,
     operator_id: i64,
     operator_updated_at: DateTime<Utc>,
     verified_at: Instant,
@@ -109,18 +106,11 @@ impl VerifiedPasswords {
         entries.insert(
             key,
             Entry {
-                username: username.to_owned(),
                 operator_id,
                 operator_updated_at,
                 verified_at: now,
             },
         );
-    }
-
-    /// Forgets every remembered password of the operator `username`, e.g. when the
-    /// account is deleted or its password is reset.
-    pub fn forget_operator(&self, username: &str) {
-        self.lock().retain(|_, entry| entry.username != username);
     }
 
     fn is_fresh(&self, entry: &Entry, now: Instant) -> bool {
@@ -247,19 +237,6 @@ mod tests {
         cache.remember("alice", "pw", 7, updated(0), t0 + TTL / 2);
         assert_eq!(cache.check("alice", "pw", updated(0), t0 + TTL), Some(7));
         assert_eq!(cache.len(), 1);
-    }
-
-    #[test]
-    fn forget_operator_drops_only_that_operator() {
-        let cache = VerifiedPasswords::new(TTL, 10);
-        let t0 = Instant::now();
-        cache.remember("alice", "pw1", 7, updated(0), t0);
-        cache.remember("alice", "pw2", 7, updated(0), t0);
-        cache.remember("bob", "pw1", 8, updated(0), t0);
-        cache.forget_operator("alice");
-        assert_eq!(cache.check("alice", "pw1", updated(0), t0), None);
-        assert_eq!(cache.check("alice", "pw2", updated(0), t0), None);
-        assert_eq!(cache.check("bob", "pw1", updated(0), t0), Some(8));
     }
 
     #[test]

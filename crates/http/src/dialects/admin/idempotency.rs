@@ -35,14 +35,14 @@ pub struct Request {
 
 /// The response to give: fresh from the change, or replayed from the store.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Reply {
     status: u16,
     body: String,
     version: Option<i64>,
     replayed: bool,
 }
 
-impl Outcome {
+impl Reply {
     /// A response produced by this request.
     pub fn fresh(status: u16, body: String, version: i64) -> Self {
         Self {
@@ -96,11 +96,7 @@ impl Request {
         digest.update(b"\n");
         // serde_json's map is ordered by key, so equal bodies serialise identically.
         digest.update(Value::Object(body.clone()).to_string().as_bytes());
-        let fingerprint = digest
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let fingerprint = hex::encode(digest.finalize());
         Ok(Some(Self {
             actor: context.actor.to_string(),
             key: key.to_owned(),
@@ -111,7 +107,7 @@ impl Request {
 
     /// The stored response for this key, if any; the key used with another request is a
     /// 422.
-    pub fn find(&self, session: &mut dyn Session) -> Result<Option<Outcome>, ApiError> {
+    pub fn find(&self, session: &mut dyn Session) -> Result<Option<Reply>, ApiError> {
         let Some(stored) = session.find_response(&self.actor, &self.key, self.expired_before())?
         else {
             return Ok(None);
@@ -126,7 +122,7 @@ impl Request {
         let version = serde_json::from_str::<Value>(&stored.body)
             .ok()
             .and_then(|body| body.get("version").and_then(Value::as_i64));
-        Ok(Some(Outcome {
+        Ok(Some(Reply {
             status: stored.status,
             body: stored.body,
             version,
@@ -134,15 +130,15 @@ impl Request {
         }))
     }
 
-    /// Stores `outcome` as the answer for this key.
-    pub fn remember(&self, session: &mut dyn Session, outcome: &Outcome) -> Result<(), ApiError> {
+    /// Stores `reply` as the answer for this key.
+    pub fn remember(&self, session: &mut dyn Session, reply: &Reply) -> Result<(), ApiError> {
         session.remember_response(
             &IdempotentResponse {
                 actor: self.actor.clone(),
                 key: self.key.clone(),
                 fingerprint: self.fingerprint.clone(),
-                status: outcome.status,
-                body: outcome.body.clone(),
+                status: reply.status,
+                body: reply.body.clone(),
                 created_at: self.now,
             },
             self.expired_before(),

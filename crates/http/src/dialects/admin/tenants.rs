@@ -93,7 +93,7 @@ pub async fn create(
             }
             let tenant = operations::create_tenant(session, &work_context, &urls, input)?;
             let body = tenant_json(&tenant, &render_urls).to_string();
-            let response = idempotency::Outcome::fresh(201, body, tenant.version);
+            let response = idempotency::Reply::fresh(201, body, tenant.version);
             if let Some(replay) = &replay {
                 replay.remember(session, &response)?;
             }

@@ -43,7 +43,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     }
 }
 
-type Outcome = Result<HttpResponse, HostingError>;
+type PanelResult = Result<HttpResponse, HostingError>;
 
 /// Authenticates as an operator in this dialect's error shape.
 pub async fn operator(request: &HttpRequest) -> Result<Caller, HostingError> {
@@ -168,13 +168,13 @@ async fn lifecycle(
     request: HttpRequest,
     body: PanelBody,
     (action, target, message): (Action, Status, &str),
-) -> Outcome {
+) -> PanelResult {
     let (caller, _, tenant) = addressed(&state, &request, body).await?;
     transition(&state, &caller, &tenant, action, target).await?;
     Ok(success(message))
 }
 
-async fn suspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+async fn suspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> PanelResult {
     let change = (
         Action::TenantSuspend,
         Status::Suspended,
@@ -183,7 +183,11 @@ async fn suspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBo
     lifecycle(state, request, body, change).await
 }
 
-async fn unsuspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+async fn unsuspend(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: PanelBody,
+) -> PanelResult {
     let change = (
         Action::TenantUnsuspend,
         Status::Active,
@@ -192,7 +196,7 @@ async fn unsuspend(state: web::Data<AppState>, request: HttpRequest, body: Panel
     lifecycle(state, request, body, change).await
 }
 
-async fn cancel(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+async fn cancel(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> PanelResult {
     let change = (
         Action::TenantCancel,
         Status::Cancelled,
@@ -201,7 +205,7 @@ async fn cancel(state: web::Data<AppState>, request: HttpRequest, body: PanelBod
     lifecycle(state, request, body, change).await
 }
 
-async fn delete(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+async fn delete(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> PanelResult {
     let (caller, _, tenant) = addressed(&state, &request, body).await?;
     crate::shared::lifecycle::delete_permanently(&state, &caller, key(&tenant))
         .await
@@ -215,7 +219,7 @@ async fn update_domain(
     state: web::Data<AppState>,
     request: HttpRequest,
     body: PanelBody,
-) -> Outcome {
+) -> PanelResult {
     let (caller, params, tenant) = addressed(&state, &request, body).await?;
     let text = params.required("domain")?;
     let host = tenantry_tenant::DomainName::parse(&text)
@@ -252,7 +256,7 @@ async fn update_tenant(
     state: web::Data<AppState>,
     request: HttpRequest,
     body: PanelBody,
-) -> Outcome {
+) -> PanelResult {
     let (caller, params, tenant) = addressed(&state, &request, body).await?;
     let mut patch = TenantPatch {
         display_name: params.text("name")?,
@@ -282,12 +286,16 @@ async fn update_tenant(
     Ok(success("Tenant updated successfully!"))
 }
 
-async fn get_tenant(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> Outcome {
+async fn get_tenant(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: PanelBody,
+) -> PanelResult {
     let (_, _, tenant) = addressed(&state, &request, body).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "tenant": public_tenant(&tenant)})))
 }
 
-async fn list(state: web::Data<AppState>, request: HttpRequest) -> Outcome {
+async fn list(state: web::Data<AppState>, request: HttpRequest) -> PanelResult {
     operator(&request).await?;
     let tenants = state
         .read(|session| Ok(crate::shared::lifecycle::all_live_tenants(session)?))

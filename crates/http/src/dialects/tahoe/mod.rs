@@ -77,7 +77,7 @@ async fn register(
 ) -> Result<i64, TahoeError> {
     let token = authenticate(state, request).await?;
     if let Err(wait) = state.registrations.acquire(token.id, Instant::now()) {
-        return Err(TahoeError::Throttled(wait));
+        return Err(TahoeError::Throttled(wait.0));
     }
     let tenant = serving_tenant(state, request, &token).await?;
     let body = form::read(request, payload.into_inner()).await?;
