@@ -195,14 +195,9 @@ impl ResponseError for ApiError {
                 json!("Send the body as application/json")
             }
             ApiError::TooManyRequests(_) => json!("Too many requests; try again later"),
-            ApiError::Unavailable(cause) => {
-                log::warn!("answering 503: {cause}");
-                json!("Service Unavailable")
-            }
-            ApiError::Internal(cause) => {
-                log::error!("answering 500: {cause}");
-                json!("Internal Server Error")
-            }
+            // The cause is logged with the request id by `request_id::attach`.
+            ApiError::Unavailable(_) => json!("Service Unavailable"),
+            ApiError::Internal(_) => json!("Internal Server Error"),
         };
         let mut response = HttpResponse::build(self.status_code());
         match self {

@@ -4,6 +4,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
@@ -51,6 +52,7 @@ pub(crate) async fn attach(
     let id = RequestId::from_client(request.headers().get(REQUEST_ID_HEADER));
     request.extensions_mut().insert(id.clone());
     let mut response = next.call(request).await?;
+    log_server_error(&id, &response);
     if let Ok(value) = HeaderValue::from_str(&id.0) {
         response
             .headers_mut()
@@ -59,9 +61,88 @@ pub(crate) async fn attach(
     Ok(response)
 }
 
+/// Logs why a request was answered 5xx, once, with its request id: the cause stays in
+/// the log (errors never show it to clients). 503s are warnings, other 5xx errors.
+fn log_server_error<B>(id: &RequestId, response: &ServiceResponse<B>) {
+    let status = response.status();
+    if !status.is_server_error() {
+        return;
+    }
+    let Some(error) = response.response().error() else {
+        return;
+    };
+    let level = if status == StatusCode::SERVICE_UNAVAILABLE {
+        log::Level::Warn
+    } else {
+        log::Level::Error
+    };
+    log::log!(
+        level,
+        "answering {}: {error} request_id={}",
+        status.as_u16(),
+        id.0
+    );
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::{Mutex, OnceLock};
+
+    use actix_web::middleware::from_fn;
+    use actix_web::test::{TestRequest, call_service, init_service};
+    use actix_web::{App, HttpResponse, web};
+
     use super::*;
+    use crate::core::error::ApiError;
+
+    /// Every log line of this test process.
+    static LINES: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+
+    struct Capture;
+
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+
+        fn log(&self, record: &log::Record<'_>) {
+            let line = format!("{} {}", record.level(), record.args());
+            LINES.get_or_init(Mutex::default).lock().unwrap().push(line);
+        }
+
+        fn flush(&self) {}
+    }
+
+    #[actix_web::test]
+    async fn server_errors_are_logged_with_their_cause_and_request_id() {
+        static CAPTURE: Capture = Capture;
+        let _ = log::set_logger(&CAPTURE);
+        log::set_max_level(log::LevelFilter::Trace);
+        async fn failing() -> Result<HttpResponse, ApiError> {
+            Err(ApiError::Internal("disk on fire".into()))
+        }
+        let app = init_service(
+            App::new()
+                .wrap(from_fn(attach))
+                .route("/", web::get().to(failing)),
+        )
+        .await;
+        let request = TestRequest::get()
+            .uri("/")
+            .insert_header((REQUEST_ID_HEADER, "trace-500-7"))
+            .to_request();
+        let response = call_service(&app, request).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let lines = LINES.get_or_init(Mutex::default).lock().unwrap().clone();
+        let ours: Vec<&String> = lines
+            .iter()
+            .filter(|line| line.contains("trace-500-7"))
+            .collect();
+        assert_eq!(
+            ours,
+            ["ERROR answering 500: internal error: disk on fire request_id=trace-500-7"]
+        );
+    }
 
     #[test]
     fn usable_client_ids_are_kept() {

@@ -150,6 +150,7 @@ pub async fn record_failure(
         ApiError::Invalid(problems) => json!(problems).to_string(),
         other => other.to_string(),
     };
+    let request_id = context.request_id.clone().unwrap_or_default();
     let recorded = state
         .write(move |session| {
             let target = match &key {
@@ -167,7 +168,7 @@ pub async fn record_failure(
         })
         .await;
     if let Err(error) = recorded {
-        log::error!("could not audit a refused {action}: {error}");
+        log::error!("could not audit a refused {action}: {error} request_id={request_id}");
     }
 }
 

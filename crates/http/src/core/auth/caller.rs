@@ -258,8 +258,9 @@ async fn refuse(
     if let Some(ip) = ip {
         state.logins.record_failure(ip, Instant::now());
     }
+    let logged_id = request_id.clone().unwrap_or_default();
     log::warn!(
-        "refused {scheme} credentials from {}",
+        "refused {scheme} credentials from {} request_id={logged_id}",
         source.as_deref().unwrap_or("?")
     );
     let context = RequestContext {
@@ -278,6 +279,6 @@ async fn refuse(
         .write(move |session| Ok(session.record(&event)?))
         .await;
     if let Err(error) = recorded {
-        log::error!("could not audit a failed login: {error}");
+        log::error!("could not audit a failed login: {error} request_id={logged_id}");
     }
 }

@@ -46,6 +46,7 @@ pub async fn token(
             state.logins.record_failure(ip, Instant::now());
         }
         let (request_id, source) = origin(&request);
+        let logged_id = request_id.clone().unwrap_or_default();
         let context = RequestContext {
             actor: Actor::Anonymous,
             request_id,
@@ -59,7 +60,7 @@ pub async fn token(
             .write(move |session| Ok(session.record(&event)?))
             .await
         {
-            log::error!("could not audit a failed login: {error}");
+            log::error!("could not audit a failed login: {error} request_id={logged_id}");
         }
         return Err(ApiError::Unauthorized);
     }

@@ -148,13 +148,16 @@ pub async fn create(
         Err(error) => {
             let provisioner = state.provisioner.clone();
             let database = credentials.database.clone();
+            let request_id = context.request_id.clone().unwrap_or_default();
             match web::block(move || provisioner.drop_database(&database)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(drop_error)) => log::error!(
-                    "could not drop a tenant database after a failed create: {drop_error}"
+                    "could not drop a tenant database after a failed create: {drop_error} \
+                     request_id={request_id}"
                 ),
                 Err(block_error) => log::error!(
-                    "could not drop a tenant database after a failed create: {block_error}"
+                    "could not drop a tenant database after a failed create: {block_error} \
+                     request_id={request_id}"
                 ),
             }
             return Err(from_api(error));

@@ -95,16 +95,12 @@ impl ResponseError for HostingError {
                 | ApiError::PayloadTooLarge
                 | ApiError::UnsupportedMediaType),
             ) => error.to_string(),
-            HostingError::Api(ApiError::Unavailable(cause)) => {
-                log::warn!("answering 503: {cause}");
+            // Causes are logged with the request id by `request_id::attach`.
+            HostingError::Api(ApiError::Unavailable(_)) => {
                 "Service unavailable; try again later".to_owned()
             }
-            HostingError::Api(ApiError::Internal(cause)) => {
-                log::error!("answering 500: {cause}");
-                "Internal error".to_owned()
-            }
-            HostingError::ProvisioningFailed(cause) => {
-                log::error!("provisioning failed: {cause}");
+            HostingError::Api(ApiError::Internal(_)) => "Internal error".to_owned(),
+            HostingError::ProvisioningFailed(_) => {
                 "The tenant's database could not be provisioned; nothing was created".to_owned()
             }
             other => other.to_string(),

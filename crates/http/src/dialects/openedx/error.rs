@@ -70,14 +70,9 @@ impl ResponseError for OpenEdxError {
                 "Send the body as application/json or application/x-www-form-urlencoded.".to_owned()
             }
             ApiError::TooManyRequests(_) => "Too many requests; try again later.".to_owned(),
-            ApiError::Unavailable(cause) => {
-                log::warn!("answering 503: {cause}");
-                "Service unavailable.".to_owned()
-            }
-            ApiError::Internal(cause) => {
-                log::error!("answering 500: {cause}");
-                "Internal server error.".to_owned()
-            }
+            // The cause is logged with the request id by `request_id::attach`.
+            ApiError::Unavailable(_) => "Service unavailable.".to_owned(),
+            ApiError::Internal(_) => "Internal server error.".to_owned(),
         };
         let mut response = HttpResponse::build(self.status_code());
         match &self.0 {

@@ -17,7 +17,7 @@ use tenantry_tenant::{Action, Tenant, TenantKey, TenantName};
 
 pub use error::OpenEdxError;
 
-use crate::core::auth::caller::{Caller, authenticate_operator};
+use crate::core::auth::caller::{Caller, authenticate_operator, origin};
 use crate::core::body::read_fields;
 use crate::core::error::ApiError;
 use crate::core::routing::Resource;
@@ -52,7 +52,7 @@ async fn operator(request: &HttpRequest) -> Result<Caller, OpenEdxError> {
 }
 
 /// `GET /api/tenant/v1/health` (no auth): the live tenants' count, or 503.
-async fn health(state: web::Data<AppState>) -> HttpResponse {
+async fn health(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
     match state.read(|session| Ok(session.count_live()?)).await {
         Ok(count) => HttpResponse::Ok().json(json!({
             "status": "healthy",
@@ -60,7 +60,11 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             "tenant_count": count,
         })),
         Err(error) => {
-            log::warn!("Open edX health check: the database does not answer: {error}");
+            let (request_id, _) = origin(&request);
+            log::warn!(
+                "Open edX health check: the database does not answer: {error} request_id={}",
+                request_id.unwrap_or_default()
+            );
             HttpResponse::ServiceUnavailable().json(json!({
                 "status": "unhealthy",
                 "eox_tenant_installed": true,
