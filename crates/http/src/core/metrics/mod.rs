@@ -1,7 +1,9 @@
-//! Prometheus metrics for the HTTP layer.
+//! Prometheus metrics for the HTTP layer, kept in a per-instance `prometheus::Registry`
+//! (no global registry, so test apps and several servers in one process never share
+//! series).
 //!
-//! - [`Metrics`]: the registry of request counters and latency histograms, shared by every
-//!   worker (register it once as `web::Data<Metrics>`, e.g. `web::Data::from(arc)`).
+//! - [`Metrics`]: request counters and latency histograms, shared by every worker
+//!   (register it once as `web::Data<Metrics>`, e.g. `web::Data::from(arc)`).
 //! - [`record`]: the middleware that feeds it, `App::new().wrap(from_fn(metrics::record))`.
 //! - [`Metrics::render`]: the text exposition format 0.0.4, served with [`CONTENT_TYPE`],
 //!   plus any [`Gauge`]s read at scrape time (pool usage, tenant counts).
@@ -11,69 +13,99 @@
 //! of series stays bounded whatever clients send.
 
 pub mod endpoint;
-mod exposition;
 mod middleware;
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
-pub use exposition::{CONTENT_TYPE, Gauge};
 pub use middleware::record;
+
+/// The `Content-Type` of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The `route` label of requests no route matched.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// Upper bounds of the latency histogram buckets, in nanoseconds (compared exactly) and as
-/// the `le` label; `+Inf` is implicit (it is the count).
-const BUCKETS: [(u64, &str); 12] = [
-    (1_000_000, "0.001"),
-    (2_500_000, "0.0025"),
-    (5_000_000, "0.005"),
-    (10_000_000, "0.01"),
-    (25_000_000, "0.025"),
-    (50_000_000, "0.05"),
-    (100_000_000, "0.1"),
-    (250_000_000, "0.25"),
-    (500_000_000, "0.5"),
-    (1_000_000_000, "1"),
-    (2_500_000_000, "2.5"),
-    (5_000_000_000, "5"),
+/// Upper bounds of the latency histogram buckets, in seconds; `+Inf` is implicit.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
 /// Request counters and latency histograms, keyed by method and route pattern.
-///
-/// One mutex guards one map; a request holds it for a hash lookup and a few additions.
-/// Recording allocates nothing beyond the route pattern string actix builds, which is
-/// moved into the map the first time a (method, route) pair is seen. (The middleware asks
-/// actix for the pattern twice, before and after the call; see [`record`].)
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct Metrics {
-    series: Mutex<HashMap<SeriesKey, Series>>,
+    registry: Registry,
+    requests: IntCounterVec,
+    durations: HistogramVec,
 }
 
-/// (method label, route pattern).
-type SeriesKey = (&'static str, Cow<'static, str>);
+/// A value read at scrape time, e.g. connection pool usage or the number of tenants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauge {
+    /// The metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`; a gauge with an invalid or taken name
+    /// is left out of the output and logged.
+    pub name: &'static str,
+    /// One line saying what it measures.
+    pub help: &'static str,
+    /// The value now.
+    pub value: f64,
+}
 
-/// Everything recorded for one (method, route).
-#[derive(Debug, Clone, Default)]
-struct Series {
-    /// Responses per status code, in first-seen order (a route sees few codes).
-    statuses: Vec<(u16, u64)>,
-    /// Observations per bucket of [`BUCKETS`], *not* cumulative; the render adds up.
-    buckets: [u64; BUCKETS.len()],
-    /// Total of all observations, in nanoseconds: integers add up exactly.
-    sum_nanos: u64,
-    count: u64,
+impl Gauge {
+    /// A gauge without labels.
+    pub fn new(name: &'static str, help: &'static str, value: f64) -> Self {
+        Self { name, help, value }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
     /// An empty registry.
     pub fn new() -> Self {
-        Self::default()
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "tenantry_http_requests_total",
+                "HTTP responses sent, by method, matched route pattern and status.",
+            ),
+            &["method", "route", "status"],
+        );
+        let durations = HistogramVec::new(
+            HistogramOpts::new(
+                "tenantry_http_request_duration_seconds",
+                "Time the application took to produce a response, by method and matched route \
+                 pattern.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["method", "route"],
+        );
+        let registry = Registry::new();
+        // The names and labels above are valid constants and registered once on a fresh
+        // registry, so neither construction nor registration can fail.
+        #[allow(clippy::expect_used, reason = "constant, valid metric definitions")]
+        let (requests, durations) = (
+            requests.expect("a valid counter definition"),
+            durations.expect("a valid histogram definition"),
+        );
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(durations.clone()),
+        ] {
+            if let Err(error) = registry.register(collector) {
+                log::error!("metrics: could not register a request metric: {error}");
+            }
+        }
+        Self {
+            registry,
+            requests,
+            durations,
+        }
     }
 
     /// Records one response: `route` is the matched pattern (`None`: no route matched),
@@ -85,44 +117,41 @@ impl Metrics {
         status: StatusCode,
         elapsed: Duration,
     ) {
-        let key = (
-            method_label(method),
-            route.map_or(Cow::Borrowed(UNMATCHED_ROUTE), Cow::Owned),
+        let method = method_label(method);
+        let route = route.as_deref().unwrap_or(UNMATCHED_ROUTE);
+        self.requests
+            .with_label_values(&[method, route, status.as_str()])
+            .inc();
+        self.durations
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Every request series, then `gauges`, in the text exposition format 0.0.4 (serve
+    /// it with [`CONTENT_TYPE`]).
+    pub fn render(&self, gauges: &[Gauge]) -> String {
+        let mut families = self.registry.gather();
+        let scrape = Registry::new();
+        for gauge in gauges {
+            let registered = prometheus::Gauge::new(gauge.name, gauge.help).and_then(|metric| {
+                metric.set(gauge.value);
+                scrape.register(Box::new(metric))
+            });
+            if let Err(error) = registered {
+                log::warn!("metrics: leaving out gauge {:?}: {error}", gauge.name);
+            }
+        }
+        families.extend(
+            scrape
+                .gather()
+                .into_iter()
+                .filter(|family| !family.name().starts_with("tenantry_http_")),
         );
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        let bucket = BUCKETS.iter().position(|&(bound, _)| nanos <= bound);
-        let status = status.as_u16();
-
-        let mut series = self.lock();
-        let series = series.entry(key).or_default();
-        match series.statuses.iter_mut().find(|(code, _)| *code == status) {
-            Some((_, count)) => *count += 1,
-            None => series.statuses.push((status, 1)),
+        let mut text = Vec::new();
+        if let Err(error) = prometheus::TextEncoder::new().encode(&families, &mut text) {
+            log::error!("metrics: could not encode: {error}");
         }
-        if let Some(bucket) = bucket {
-            series.buckets[bucket] += 1;
-        }
-        series.sum_nanos = series.sum_nanos.saturating_add(nanos);
-        series.count += 1;
-    }
-
-    /// A copy of every series, sorted by method, then route; statuses sorted by code.
-    fn snapshot(&self) -> Vec<(SeriesKey, Series)> {
-        let mut snapshot: Vec<_> = self
-            .lock()
-            .iter()
-            .map(|(key, series)| (key.clone(), series.clone()))
-            .collect();
-        snapshot.sort_unstable_by(|(left, _), (right, _)| left.cmp(right));
-        for (_, series) in &mut snapshot {
-            series.statuses.sort_unstable();
-        }
-        snapshot
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<SeriesKey, Series>> {
-        // Counters stay usable after a panic elsewhere; at worst one update is lost.
-        self.series.lock().unwrap_or_else(PoisonError::into_inner)
+        String::from_utf8_lossy(&text).into_owned()
     }
 }
 
@@ -159,27 +188,59 @@ mod tests {
         metrics.observe(&Method::GET, route(), StatusCode::OK, millis(3));
         metrics.observe(&Method::GET, route(), StatusCode::NOT_FOUND, millis(1));
         metrics.observe(&Method::GET, None, StatusCode::NOT_FOUND, millis(1));
-        let snapshot = metrics.snapshot();
-        assert_eq!(snapshot.len(), 2);
-        let ((method, route), series) = &snapshot[0];
-        assert_eq!((*method, route.as_ref()), ("GET", "/tenants/{tenant_id}"));
-        assert_eq!(series.statuses, [(200, 2), (404, 1)]);
-        assert_eq!(series.count, 3);
-        assert_eq!(series.sum_nanos, 6_000_000);
-        assert_eq!(snapshot[1].0.1, UNMATCHED_ROUTE);
+        let text = metrics.render(&[]);
+        for line in [
+            r#"tenantry_http_requests_total{method="GET",route="/tenants/{tenant_id}",status="200"} 2"#,
+            r#"tenantry_http_requests_total{method="GET",route="/tenants/{tenant_id}",status="404"} 1"#,
+            r#"tenantry_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+            r#"tenantry_http_request_duration_seconds_count{method="GET",route="/tenants/{tenant_id}"} 3"#,
+            r#"tenantry_http_request_duration_seconds_sum{method="GET",route="/tenants/{tenant_id}"} 0.006"#,
+        ] {
+            assert!(
+                text.lines().any(|candidate| candidate == line),
+                "{line}\n{text}"
+            );
+        }
     }
 
     #[test]
-    fn an_observation_lands_in_the_first_bucket_that_holds_it() {
+    fn an_observation_lands_in_every_bucket_that_holds_it() {
         let metrics = Metrics::new();
         for elapsed in [millis(3), millis(5), Duration::from_secs(6)] {
             metrics.observe(&Method::GET, None, StatusCode::OK, elapsed);
         }
-        let (_, series) = &metrics.snapshot()[0];
-        let mut expected = [0; BUCKETS.len()];
-        expected[2] = 2; // le="0.005" holds 0.003 and exactly 0.005
-        assert_eq!(series.buckets, expected, "6 s lands in +Inf only");
-        assert_eq!(series.count, 3);
+        let text = metrics.render(&[]);
+        let bucket = |le: &str| {
+            format!(
+                r#"tenantry_http_request_duration_seconds_bucket{{method="GET",route="unmatched",le="{le}"}} "#
+            )
+        };
+        let count = |le: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(&bucket(le)))
+                .unwrap_or_else(|| panic!("no bucket {le} in\n{text}"))
+                .to_owned()
+        };
+        assert_eq!(count("0.0025"), "0");
+        assert_eq!(count("0.005"), "2", "0.003 and exactly 0.005");
+        assert_eq!(count("5"), "2");
+        assert_eq!(count("+Inf"), "3", "6 s lands in +Inf only");
+    }
+
+    #[test]
+    fn gauges_follow_and_invalid_or_taken_names_are_left_out() {
+        let metrics = Metrics::new();
+        let text = metrics.render(&[
+            Gauge::new("tenantry_tenants", "Tenants", 3.0),
+            Gauge::new("not a name", "Bad", 1.0),
+            Gauge::new("tenantry_http_requests_total", "Taken", 1.0),
+        ]);
+        assert!(
+            text.contains("# TYPE tenantry_tenants gauge\ntenantry_tenants 3\n"),
+            "{text}"
+        );
+        assert!(!text.contains("not a name"));
+        assert!(!text.contains("Taken"));
     }
 
     #[test]
@@ -190,12 +251,10 @@ mod tests {
     }
 
     #[test]
-    fn buckets_are_ordered_and_labelled_with_their_bound() {
-        for pair in BUCKETS.windows(2) {
-            assert!(pair[0].0 < pair[1].0);
-        }
-        for (nanos, label) in BUCKETS {
-            assert_eq!(label.parse::<f64>().unwrap(), nanos as f64 / 1e9);
-        }
+    fn each_instance_has_its_own_series() {
+        let first = Metrics::new();
+        let second = Metrics::new();
+        first.observe(&Method::GET, None, StatusCode::OK, millis(1));
+        assert!(!second.render(&[]).contains("unmatched"));
     }
 }
