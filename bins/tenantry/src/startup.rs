@@ -213,7 +213,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Server> {
     });
     let config = ApiConfig {
         urls: settings.urls.clone(),
-        jwt_secret: secret,
+        jwt_secret: secret.into(),
         jwt_lifetime: JWT_LIFETIME,
         password_cache_ttl: PASSWORD_CACHE_TTL,
         resolve_staleness: RESOLVE_STALENESS,

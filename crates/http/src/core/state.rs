@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
+use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::Value;
 use tenantry_registration::Argon2idHasher;
 use tenantry_tenant::Clock;
@@ -23,7 +24,7 @@ pub struct ApiConfig {
     /// How tenant URLs are generated.
     pub urls: UrlConfig,
     /// The key JWTs are signed with (at least 32 bytes).
-    pub jwt_secret: Vec<u8>,
+    pub jwt_secret: SecretSlice<u8>,
     /// How long an issued JWT is valid.
     pub jwt_lifetime: Duration,
     /// How long a verified Basic credential pair is remembered.
@@ -47,7 +48,7 @@ impl std::fmt::Debug for ApiConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiConfig")
             .field("urls", &self.urls)
-            .field("jwt_secret", &"***")
+            .field("jwt_secret", &self.jwt_secret)
             .field("jwt_lifetime", &self.jwt_lifetime)
             .finish_non_exhaustive()
     }
@@ -89,7 +90,8 @@ pub struct AppState {
 impl AppState {
     /// State over `backend` configured by `config`.
     pub fn new(backend: Arc<dyn Storage>, config: ApiConfig) -> Result<Self, String> {
-        let jwt = JwtKeys::new(&config.jwt_secret).map_err(|error| error.to_string())?;
+        let jwt =
+            JwtKeys::new(config.jwt_secret.expose_secret()).map_err(|error| error.to_string())?;
         Ok(Self {
             backend,
             urls: config.urls,

@@ -6,6 +6,7 @@
 //! Failed logins are audited and spend the source address's login budget; once spent,
 //! the answer is 429 with `Retry-After` until it refills.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -163,7 +164,9 @@ async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
                 .then_some(Access::Operator(username.clone()))
                 .ok_or(username)
         }
-        Presented::Bearer(token) if token.contains('.') => verify_jwt(&state, &token),
+        Presented::Bearer(token) if token.expose_secret().contains('.') => {
+            verify_jwt(&state, token.expose_secret())
+        }
         Presented::Bearer(token) | Presented::Token(token) => verify_token(&state, token).await?,
     };
     match outcome {
@@ -184,9 +187,9 @@ async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
 pub async fn verify_operator(
     state: &web::Data<AppState>,
     username: String,
-    password: String,
+    password: SecretString,
 ) -> Result<bool, ApiError> {
-    if username.contains('\0') || password.contains('\0') {
+    if username.contains('\0') || password.expose_secret().contains('\0') {
         // No account name or password holds NUL; databases refuse to even compare it.
         return Ok(false);
     }
@@ -198,7 +201,7 @@ pub async fn verify_operator(
     if let Some(account) = &account
         && state
             .passwords
-            .check(&username, &password, account.updated_at, now)
+            .check(&username, password.expose_secret(), account.updated_at, now)
             .is_some()
     {
         return Ok(true);
@@ -209,14 +212,20 @@ pub async fn verify_operator(
     let verified = web::block(move || match &verified_account {
         Some(account) => hashing
             .hasher
-            .verify(&account.password_hash, &checked_password),
-        None => hashing.hasher.verify_dummy(&checked_password),
+            .verify(&account.password_hash, checked_password.expose_secret()),
+        None => hashing
+            .hasher
+            .verify_dummy(checked_password.expose_secret()),
     })
     .await?;
     if verified && let Some(account) = account {
-        state
-            .passwords
-            .remember(&username, &password, account.id, account.updated_at, now);
+        state.passwords.remember(
+            &username,
+            password.expose_secret(),
+            account.id,
+            account.updated_at,
+            now,
+        );
     }
     Ok(verified)
 }
@@ -234,9 +243,9 @@ fn verify_jwt(state: &AppState, token: &str) -> Result<Access, String> {
 
 async fn verify_token(
     state: &web::Data<AppState>,
-    secret: String,
+    secret: SecretString,
 ) -> Result<Result<Access, String>, ApiError> {
-    let digest = TokenDigest::of(&secret);
+    let digest = TokenDigest::of(secret.expose_secret());
     let found = state
         .read(move |session| Ok(session.find_token(&digest)?))
         .await?;

@@ -1,9 +1,8 @@
 //! Parsing the `Authorization` request header into the credential it presents.
 
-use std::fmt;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use secrecy::SecretString;
 
 /// The longest `Authorization` value [`Presented::parse`] looks at, in bytes; longer ones
 /// are refused unread.
@@ -13,20 +12,19 @@ pub const MAX_AUTHORIZATION_LEN: usize = 4096;
 ///
 /// `Debug` shows the scheme and the username only: passwords and tokens never reach logs
 /// through it.
-#[derive(Clone)]
-#[cfg_attr(test, derive(PartialEq, Eq))]
+#[derive(Debug, Clone)]
 pub enum Presented {
     /// `Basic base64(username:password)` (RFC 7617).
     Basic {
         /// Everything before the first `:`; never empty.
         username: String,
         /// Everything after the first `:`; may be empty and may contain `:`.
-        password: String,
+        password: SecretString,
     },
     /// `Bearer <token>` (RFC 6750), e.g. a JWT issued at login.
-    Bearer(String),
+    Bearer(SecretString),
     /// `Token <token>`, the scheme API-token clients use.
-    Token(String),
+    Token(SecretString),
 }
 
 impl Presented {
@@ -73,11 +71,13 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
 }
 
 /// A bearer-style credential: one run of visible ASCII (no spaces, no controls).
-fn token(credential: &[u8]) -> Option<String> {
+fn token(credential: &[u8]) -> Option<SecretString> {
     if !credential.iter().all(u8::is_ascii_graphic) {
         return None;
     }
-    String::from_utf8(credential.to_vec()).ok()
+    String::from_utf8(credential.to_vec())
+        .ok()
+        .map(SecretString::from)
 }
 
 fn parse_basic(credential: &[u8]) -> Option<Presented> {
@@ -89,32 +89,40 @@ fn parse_basic(credential: &[u8]) -> Option<Presented> {
     }
     Some(Presented::Basic {
         username: username.to_owned(),
-        password: password.to_owned(),
+        password: SecretString::from(password),
     })
-}
-
-impl fmt::Debug for Presented {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Presented::Basic { username, .. } => f
-                .debug_struct("Basic")
-                .field("username", username)
-                .field("password", &"<redacted>")
-                .finish(),
-            Presented::Bearer(_) => f.debug_tuple("Bearer").field(&"<redacted>").finish(),
-            Presented::Token(_) => f.debug_tuple("Token").field(&"<redacted>").finish(),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
+
+    /// Equal when the scheme, username and secret are.
+    impl PartialEq for Presented {
+        fn eq(&self, other: &Self) -> bool {
+            let parts = |presented: &Presented| match presented {
+                Presented::Basic { username, password } => (
+                    "basic",
+                    username.clone(),
+                    password.expose_secret().to_owned(),
+                ),
+                Presented::Bearer(token) => {
+                    ("bearer", String::new(), token.expose_secret().to_owned())
+                }
+                Presented::Token(token) => {
+                    ("token", String::new(), token.expose_secret().to_owned())
+                }
+            };
+            parts(self) == parts(other)
+        }
+    }
 
     fn basic(username: &str, password: &str) -> Option<Presented> {
         Some(Presented::Basic {
             username: username.to_owned(),
-            password: password.to_owned(),
+            password: SecretString::from(password),
         })
     }
 
@@ -291,7 +299,7 @@ mod tests {
             let debug = format!("{:?}", presented);
             assert!(!debug.contains("secret"), "{debug}");
             assert!(debug.contains(shown), "{debug}");
-            assert!(debug.contains("<redacted>"), "{debug}");
+            assert!(debug.contains("REDACTED"), "{debug}");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `POST /oauth/token`: short-lived JWTs for operators (OAuth 2.0 client credentials with
 //! HTTP Basic, or the password grant), from a form or a JSON body.
 
+use secrecy::SecretString;
 use std::time::Instant;
 
 use actix_web::http::header;
@@ -82,14 +83,14 @@ pub async fn token(
 fn credentials(
     request: &HttpRequest,
     body: &Map<String, Value>,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, SecretString), ApiError> {
     let mut fields = Fields::new(body, vec![json!("body")]);
     let grant = fields.required_string("grant_type");
     let result = match grant.as_deref() {
         Some("password") => {
             let username = fields.required_string("username");
             let password = fields.required_string("password");
-            username.zip(password)
+            username.zip(password.map(SecretString::from))
         }
         Some("client_credentials") => {
             let basic = request
@@ -102,7 +103,7 @@ fn credentials(
                     let id = fields.optional_string("client_id").flatten();
                     let secret = fields.optional_string("client_secret").flatten();
                     match id.zip(secret) {
-                        Some(pair) => Some(pair),
+                        Some((id, secret)) => Some((id, SecretString::from(secret))),
                         None => return Err(ApiError::Unauthorized),
                     }
                 }

@@ -10,6 +10,7 @@
 mod error;
 mod form;
 
+use secrecy::ExposeSecret;
 use std::time::Instant;
 
 use actix_web::http::header;
@@ -170,7 +171,7 @@ async fn authenticate(
         Some(Some(Presented::Basic { .. })) => return Err(TahoeError::NoCredentials),
         Some(None) => return Err(TahoeError::InvalidToken),
     };
-    let digest = TokenDigest::of(&secret);
+    let digest = TokenDigest::of(secret.expose_secret());
     let found = state
         .read(move |session| Ok(session.find_token(&digest)?))
         .await?;
