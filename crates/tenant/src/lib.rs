@@ -25,6 +25,7 @@ pub mod audit;
 pub mod domain;
 pub mod eox;
 pub mod error;
+mod macros;
 pub mod model;
 pub mod name;
 pub mod operations;

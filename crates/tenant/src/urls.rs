@@ -120,66 +120,41 @@ impl Default for UrlConfig {
     }
 }
 
-/// An Open edX micro-frontend a tenant's users reach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mfe {
-    /// Sign-in and registration.
-    Authn,
-    /// The learner's course dashboard.
-    LearnerDashboard,
-    /// Account settings.
-    Account,
-    /// Public learner profiles.
-    Profile,
-    /// The courseware.
-    Learning,
-    /// Course discussions.
-    Discussions,
-    /// Staff gradebook.
-    Gradebook,
-    /// Bulk e-mail to learners.
-    Communications,
-    /// Staff grading of open responses.
-    OraGrading,
-    /// The site administration console.
-    AdminConsole,
-    /// Course authoring (Studio's new UI).
-    Authoring,
+crate::macros::wire_names! {
+    /// Every MFE, in the order seed 000 lists them.
+    const ALL;
+    /// The MFE's short name (`learner-dashboard`).
+    fn key;
+
+    /// An Open edX micro-frontend a tenant's users reach.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Mfe {
+        /// Sign-in and registration.
+        Authn => "authn",
+        /// The learner's course dashboard.
+        LearnerDashboard => "learner-dashboard",
+        /// Account settings.
+        Account => "account",
+        /// Public learner profiles.
+        Profile => "profile",
+        /// The courseware.
+        Learning => "learning",
+        /// Course discussions.
+        Discussions => "discussions",
+        /// Staff gradebook.
+        Gradebook => "gradebook",
+        /// Bulk e-mail to learners.
+        Communications => "communications",
+        /// Staff grading of open responses.
+        OraGrading => "ora-grading",
+        /// The site administration console.
+        AdminConsole => "admin-console",
+        /// Course authoring (Studio's new UI).
+        Authoring => "authoring",
+    }
 }
 
 impl Mfe {
-    /// Every MFE, in the order seed 000 lists them.
-    pub const ALL: [Mfe; 11] = [
-        Mfe::Authn,
-        Mfe::LearnerDashboard,
-        Mfe::Account,
-        Mfe::Profile,
-        Mfe::Learning,
-        Mfe::Discussions,
-        Mfe::Gradebook,
-        Mfe::Communications,
-        Mfe::OraGrading,
-        Mfe::AdminConsole,
-        Mfe::Authoring,
-    ];
-
-    /// The MFE's short name (`learner-dashboard`).
-    pub fn key(self) -> &'static str {
-        match self {
-            Mfe::Authn => "authn",
-            Mfe::LearnerDashboard => "learner-dashboard",
-            Mfe::Account => "account",
-            Mfe::Profile => "profile",
-            Mfe::Learning => "learning",
-            Mfe::Discussions => "discussions",
-            Mfe::Gradebook => "gradebook",
-            Mfe::Communications => "communications",
-            Mfe::OraGrading => "ora-grading",
-            Mfe::AdminConsole => "admin-console",
-            Mfe::Authoring => "authoring",
-        }
-    }
-
     /// Its port in Tutor's development setup.
     pub fn port(self) -> u16 {
         match self {
