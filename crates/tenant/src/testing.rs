@@ -15,7 +15,7 @@ mod tenants;
 
 use chrono::{DateTime, Utc};
 
-use crate::Clock;
+use crate::{Clock, NewTenant, Page, Settings, Status, TenantName};
 
 pub use failures::Failures;
 pub use provisioner::InMemoryProvisioner;
@@ -28,6 +28,57 @@ pub struct FixedClock(pub DateTime<Utc>);
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         self.0
+    }
+}
+
+/// A tenant to insert: active, named `name` (its display name too), with default
+/// settings and no domains, created `at`. Tests set the fields they care about:
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use tenantry_tenant::testing::new_tenant;
+/// use tenantry_tenant::{NewTenant, Status, TenantName};
+///
+/// let at = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+/// let suspended = NewTenant {
+///     status: Status::Suspended,
+///     ..new_tenant(TenantName::parse("talent1")?, at)
+/// };
+/// assert_eq!(suspended.display_name, "talent1");
+/// # Ok::<(), tenantry_tenant::NameError>(())
+/// ```
+pub fn new_tenant(name: TenantName, at: DateTime<Utc>) -> NewTenant {
+    NewTenant {
+        display_name: name.as_str().to_owned(),
+        name,
+        status: Status::Active,
+        service_id: None,
+        partner_id: None,
+        plan_id: None,
+        modules: vec![],
+        theme_name: None,
+        org_filter: vec![],
+        admin_email: None,
+        metadata: Default::default(),
+        settings: Settings::default(),
+        domains: vec![],
+        created_at: at,
+    }
+}
+
+/// Page `page` of `matches`, counted from 1, with `per_page` items, as the stores page
+/// (`0` counts as `1` for both).
+pub fn page_of<T: Clone>(matches: Vec<&T>, page: u32, per_page: u32) -> Page<T> {
+    let per_page = per_page.max(1) as usize;
+    let skip = (page.max(1) as usize - 1).saturating_mul(per_page);
+    Page {
+        total: matches.len() as u64,
+        items: matches
+            .into_iter()
+            .skip(skip)
+            .take(per_page)
+            .cloned()
+            .collect(),
     }
 }
 

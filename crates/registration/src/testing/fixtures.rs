@@ -1,9 +1,10 @@
 //! Values and shortcuts the tests of this crate share.
 
 use chrono::{DateTime, TimeZone, Utc};
+use tenantry_tenant::testing::new_tenant;
 use tenantry_tenant::{
-    Actor, Domain, DomainName, NewTenant, RequestContext, Settings, Status, Tenant, TenantId,
-    TenantName, TenantRepository,
+    Actor, Domain, DomainName, NewTenant, RequestContext, Status, Tenant, TenantId, TenantName,
+    TenantRepository,
 };
 
 use super::InMemorySession;
@@ -38,18 +39,8 @@ impl InMemorySession {
     /// primary).
     pub(crate) fn add_tenant(&mut self, name: &str, status: Status, hosts: &[&str]) -> Tenant {
         self.insert(&NewTenant {
-            name: TenantName::parse(name).unwrap(),
             display_name: format!("{name} academy"),
             status,
-            service_id: None,
-            partner_id: None,
-            plan_id: None,
-            modules: vec![],
-            theme_name: None,
-            org_filter: vec![],
-            admin_email: None,
-            metadata: Default::default(),
-            settings: Settings::default(),
             domains: hosts
                 .iter()
                 .enumerate()
@@ -58,7 +49,7 @@ impl InMemorySession {
                     is_primary: index == 0,
                 })
                 .collect(),
-            created_at: t0(),
+            ..new_tenant(TenantName::parse(name).unwrap(), t0())
         })
         .unwrap()
     }

@@ -1,6 +1,7 @@
 //! Users, their single-use links and impersonation secrets.
 
 use chrono::{DateTime, Utc};
+use tenantry_tenant::testing::page_of;
 use tenantry_tenant::{Page, RepositoryError, TenantId};
 
 use super::{InMemorySession, StoredImpersonation, StoredLink, conflict};
@@ -113,17 +114,7 @@ impl UserRepository for InMemorySession {
                 })
             })
             .collect();
-        let per_page = query.per_page.max(1) as usize;
-        let skip = (query.page.max(1) as usize - 1).saturating_mul(per_page);
-        Ok(Page {
-            total: matches.len() as u64,
-            items: matches
-                .into_iter()
-                .skip(skip)
-                .take(per_page)
-                .cloned()
-                .collect(),
-        })
+        Ok(page_of(matches, query.page, query.per_page))
     }
 
     fn activate_user(

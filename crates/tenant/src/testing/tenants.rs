@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Failures;
+use super::{Failures, page_of};
 use crate::ports::{Page, TenantQuery};
 use crate::{
     AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditSink, DomainName, IdempotencyRepository,
@@ -202,17 +202,7 @@ impl TenantRepository for InMemoryTenants {
                 })
             })
             .collect();
-        let per_page = query.per_page.max(1) as usize;
-        let skip = (query.page.max(1) as usize - 1).saturating_mul(per_page);
-        Ok(Page {
-            total: matches.len() as u64,
-            items: matches
-                .into_iter()
-                .skip(skip)
-                .take(per_page)
-                .cloned()
-                .collect(),
-        })
+        Ok(page_of(matches, query.page, query.per_page))
     }
 
     fn save(&mut self, tenant: &Tenant) -> Result<Tenant, RepositoryError> {

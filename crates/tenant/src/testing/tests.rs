@@ -3,27 +3,13 @@ use chrono::{TimeZone, Utc};
 use super::*;
 use crate::provisioning::{DatabaseProvisioner, ProvisionError};
 use crate::{
-    AuditEvent, AuditSink, NewTenant, RepositoryError, RequestContext, Settings, Status, TenantId,
-    TenantName, TenantRepository,
+    AuditEvent, AuditSink, NewTenant, RepositoryError, RequestContext, TenantId, TenantName,
+    TenantRepository,
 };
 
-fn new_tenant(name: &str) -> NewTenant {
-    NewTenant {
-        name: TenantName::parse(name).unwrap(),
-        display_name: name.into(),
-        status: Status::Active,
-        service_id: None,
-        partner_id: None,
-        plan_id: None,
-        modules: vec![],
-        theme_name: None,
-        org_filter: vec![],
-        admin_email: None,
-        metadata: Default::default(),
-        settings: Settings::default(),
-        domains: vec![],
-        created_at: Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap(),
-    }
+fn tenant(name: &str) -> NewTenant {
+    let at = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+    new_tenant(TenantName::parse(name).unwrap(), at)
 }
 
 #[test]
@@ -34,15 +20,15 @@ fn an_armed_failure_fails_the_next_call_of_its_method_once_and_changes_nothing()
     store.fail_next("insert", RepositoryError::Backend("again".into()));
 
     assert_eq!(store.get(TenantId(1)), Ok(None), "other methods still work");
-    assert_eq!(store.insert(&new_tenant("talent1")), Err(down));
+    assert_eq!(store.insert(&tenant("talent1")), Err(down));
     assert_eq!(
-        store.insert(&new_tenant("talent1")),
+        store.insert(&tenant("talent1")),
         Err(RepositoryError::Backend("again".into())),
         "armed twice, fails twice, in order"
     );
     assert_eq!(store.count_live(), Ok(0), "nothing was inserted");
     assert_eq!(store.routing_version(), Ok(0));
-    let tenant = store.insert(&new_tenant("talent1")).unwrap();
+    let tenant = store.insert(&tenant("talent1")).unwrap();
     assert_eq!(tenant.id, TenantId(1));
 
     let event = AuditEvent::untargeted(

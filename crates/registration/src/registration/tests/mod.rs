@@ -6,6 +6,7 @@ mod prepare;
 mod record;
 
 use chrono::{DateTime, TimeZone, Utc};
+use tenantry_tenant::testing::new_tenant;
 use tenantry_tenant::{
     NewTenant, PasswordPolicy, RequestContext, Settings, Status, Tenant, TenantId, TenantName,
     TenantRepository,
@@ -63,20 +64,10 @@ fn add_tenant(
     };
     ports
         .insert(&NewTenant {
-            name: TenantName::parse(name).unwrap(),
             display_name: DISPLAY_NAME.into(),
             status,
-            service_id: None,
-            partner_id: None,
-            plan_id: None,
-            modules: vec![],
-            theme_name: None,
-            org_filter: vec![],
-            admin_email: None,
-            metadata: Default::default(),
             settings,
-            domains: vec![],
-            created_at: t0(),
+            ..new_tenant(TenantName::parse(name).unwrap(), t0())
         })
         .unwrap()
 }
