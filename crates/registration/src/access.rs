@@ -242,79 +242,10 @@ fn token_event(
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
-    use tenantry_tenant::{AuditEvent, Outcome};
+    use tenantry_tenant::{Outcome, Status};
 
     use super::*;
-
-    #[derive(Default)]
-    struct Memory {
-        tokens: Vec<(TokenDigest, ApiToken)>,
-        events: Vec<AuditEvent>,
-    }
-
-    impl AccessRepository for Memory {
-        fn find_operator(&mut self, _: &str) -> Result<Option<OperatorAccount>, RepositoryError> {
-            Ok(None)
-        }
-        fn insert_token(&mut self, new: &NewApiToken) -> Result<ApiToken, RepositoryError> {
-            let token = ApiToken {
-                id: self.tokens.len() as i64 + 1,
-                label: new.label.clone(),
-                scope: new.scope,
-                created_by: new.created_by.clone(),
-                created_at: new.created_at,
-                revoked_at: None,
-            };
-            self.tokens.push((new.digest.clone(), token.clone()));
-            Ok(token)
-        }
-        fn find_token(
-            &mut self,
-            digest: &TokenDigest,
-        ) -> Result<Option<ApiToken>, RepositoryError> {
-            Ok(self
-                .tokens
-                .iter()
-                .find(|(d, _)| d == digest)
-                .map(|(_, t)| t.clone()))
-        }
-        fn get_token(&mut self, id: i64) -> Result<Option<ApiToken>, RepositoryError> {
-            Ok(self
-                .tokens
-                .iter()
-                .find(|(_, t)| t.id == id)
-                .map(|(_, t)| t.clone()))
-        }
-        fn list_tokens(&mut self, filter: TokenFilter) -> Result<Vec<ApiToken>, RepositoryError> {
-            Ok(self
-                .tokens
-                .iter()
-                .map(|(_, t)| t.clone())
-                .filter(|t| token_matches(t, filter))
-                .collect())
-        }
-        fn revoke_token(
-            &mut self,
-            id: i64,
-            at: DateTime<Utc>,
-        ) -> Result<Option<ApiToken>, RepositoryError> {
-            let found = self.tokens.iter_mut().find(|(_, t)| t.id == id);
-            Ok(found.map(|(_, t)| {
-                t.revoked_at.get_or_insert(at);
-                t.clone()
-            }))
-        }
-        fn signing_key(&mut self, candidate: &[u8]) -> Result<Vec<u8>, RepositoryError> {
-            Ok(candidate.to_vec())
-        }
-    }
-
-    impl AuditSink for Memory {
-        fn record(&mut self, event: &AuditEvent) -> Result<(), RepositoryError> {
-            self.events.push(event.clone());
-            Ok(())
-        }
-    }
+    use crate::testing::InMemorySession;
 
     fn context(minute: u32) -> RequestContext {
         let mut context =
@@ -325,11 +256,12 @@ mod tests {
 
     #[test]
     fn issuing_stores_only_the_digest_and_audits_without_the_secret() {
-        let mut memory = Memory::default();
+        let mut memory = InMemorySession::new();
         let issued = issue_token(&mut memory, &context(0), TokenScope::Admin, None, None).unwrap();
-        assert_eq!(memory.tokens[0].0, TokenDigest::of(issued.secret.expose()));
+        let digest = TokenDigest::of(issued.secret.expose());
+        assert_eq!(memory.find_token(&digest), Ok(Some(issued.token.clone())));
         assert_eq!(issued.token.created_by.as_deref(), Some("ops"));
-        let event = &memory.events[0];
+        let event = &memory.events()[0];
         assert_eq!(event.action, Action::TokenCreate);
         assert_eq!(event.outcome, Outcome::Success);
         assert!(!event.details.to_string().contains(issued.secret.expose()));
@@ -337,8 +269,8 @@ mod tests {
 
     #[test]
     fn revoking_needs_the_matching_scope_and_keeps_the_first_time() {
-        let mut memory = Memory::default();
-        let tenant = TenantId(4);
+        let mut memory = InMemorySession::new();
+        let tenant = memory.add_tenant("talent1", Status::Active, &[]).id;
         let scope = TokenScope::Registration(tenant);
         let issued = issue_token(&mut memory, &context(0), scope, None, None).unwrap();
         let id = issued.token.id;
@@ -349,6 +281,6 @@ mod tests {
         let second = revoke_token(&mut memory, &context(3), id, filter, None).unwrap();
         assert_eq!(first.revoked_at, second.revoked_at);
         assert!(!second.is_active());
-        assert_eq!(memory.events.len(), 3);
+        assert_eq!(memory.events().len(), 3);
     }
 }

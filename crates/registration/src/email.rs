@@ -1,9 +1,8 @@
 //! Email addresses: well-formed, at most 254 characters, compared case-insensitively.
 
-use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use validator::ValidateEmail;
 
@@ -33,7 +32,8 @@ use validator::ValidateEmail;
 /// assert!(Email::parse("not an email").is_err());
 /// # Ok::<(), tenantry_registration::EmailError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email {
     text: String,
     normalized: String,
@@ -84,22 +84,10 @@ impl Email {
         })
     }
 
-    /// The address exactly as given.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// The lower-cased address, used for per-tenant uniqueness.
     #[must_use]
     pub fn normalized(&self) -> String {
         self.normalized.clone()
-    }
-
-    /// Consumes the address, returning its text as given.
-    #[must_use]
-    pub fn into_string(self) -> String {
-        self.text
     }
 }
 
@@ -138,38 +126,7 @@ impl Hash for Email {
     }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl AsRef<str> for Email {
-    fn as_ref(&self) -> &str {
-        &self.text
-    }
-}
-
-impl TryFrom<&str> for Email {
-    type Error = EmailError;
-
-    fn try_from(raw: &str) -> Result<Self, Self::Error> {
-        Self::parse(raw)
-    }
-}
-
-impl Serialize for Email {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Email {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+tenantry_tenant::string_newtype!(Email, text, EmailError);
 
 #[cfg(test)]
 mod tests {
@@ -312,5 +269,22 @@ mod tests {
         fn texts_without_at_sign_are_refused(raw in "[^@]{1,60}") {
             prop_assert!(Email::parse(&raw).is_err());
         }
+    }
+
+    #[test]
+    fn serde_writes_the_text_and_reads_through_parse() {
+        let value: Email = serde_json::from_str(r#""Ada@Example.org""#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&value).unwrap(),
+            r#""Ada@Example.org""#
+        );
+        let refused = serde_json::from_str::<Email>(r#""not an email""#).unwrap_err();
+        let parse_error = Email::parse("not an email").unwrap_err();
+        assert_eq!(refused.to_string(), parse_error.to_string());
+        let not_text = serde_json::from_str::<Email>("5").unwrap_err();
+        assert_eq!(
+            not_text.to_string(),
+            "invalid type: integer `5`, expected a string at line 1 column 1"
+        );
     }
 }

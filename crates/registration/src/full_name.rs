@@ -1,8 +1,6 @@
 //! A person's full name: 1–255 characters, not blank, no markup or URLs.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A user's full (display) name.
@@ -19,7 +17,8 @@ use thiserror::Error;
 /// assert!(FullName::parse("see https://example.org").is_err());
 /// # Ok::<(), tenantry_registration::FullNameError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct FullName(String);
 
 /// Why a text is not a [`FullName`].
@@ -59,52 +58,9 @@ impl FullName {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    /// The name as given.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Consumes the name, returning its text.
-    #[must_use]
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
-impl fmt::Display for FullName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for FullName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<&str> for FullName {
-    type Error = FullNameError;
-
-    fn try_from(raw: &str) -> Result<Self, Self::Error> {
-        Self::parse(raw)
-    }
-}
-
-impl Serialize for FullName {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for FullName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+tenantry_tenant::string_newtype!(FullName, 0, FullNameError);
 
 #[cfg(test)]
 mod tests {
@@ -197,5 +153,19 @@ mod tests {
             let raw = format!("x{before}{scheme}://{after}");
             prop_assert_eq!(FullName::parse(&raw), Err(FullNameError::ForbiddenText("://")));
         }
+    }
+
+    #[test]
+    fn serde_writes_the_text_and_reads_through_parse() {
+        let value: FullName = serde_json::from_str(r#""Ada Lovelace""#).unwrap();
+        assert_eq!(serde_json::to_string(&value).unwrap(), r#""Ada Lovelace""#);
+        let refused = serde_json::from_str::<FullName>(r#""<b>""#).unwrap_err();
+        let parse_error = FullName::parse("<b>").unwrap_err();
+        assert_eq!(refused.to_string(), parse_error.to_string());
+        let not_text = serde_json::from_str::<FullName>("5").unwrap_err();
+        assert_eq!(
+            not_text.to_string(),
+            "invalid type: integer `5`, expected a string at line 1 column 1"
+        );
     }
 }

@@ -15,7 +15,9 @@
 //! - random link tokens ([`SecretToken`]) and the digests the store keeps
 //!   ([`TokenDigest`]).
 //!
-//! Nothing here reads the clock; rules that depend on time take it as a parameter.
+//! Nothing here reads the clock; rules that depend on time take it as a parameter. With
+//! the `testing` feature, `testing::InMemorySession` holds every port in memory, for
+//! tests.
 //!
 //! ```
 //! use tenantry_registration::{decide, Email, OutgoingEmail, SendActivationEmail, Username};
@@ -47,12 +49,11 @@ pub mod error;
 pub mod full_name;
 pub mod hashing;
 pub mod impersonation;
-pub mod memory;
 pub mod password;
 pub mod registration;
 pub mod tenant_admin;
-#[cfg(test)]
-mod test_ports;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod token;
 pub mod username;
 pub mod users;

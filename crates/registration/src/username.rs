@@ -1,8 +1,6 @@
 //! Usernames: 2–30 ASCII letters, digits, `-` and `_`, case preserved.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A valid username: 2–30 characters from `[-a-zA-Z0-9_]` (ASCII only).
@@ -19,7 +17,8 @@ use thiserror::Error;
 /// assert!(Username::parse("ada lovelace").is_err());
 /// # Ok::<(), tenantry_registration::UsernameError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
 /// Why a text is not a [`Username`].
@@ -61,56 +60,13 @@ impl Username {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    /// The username as given.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Consumes the username, returning its text.
-    #[must_use]
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 fn is_username_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Username {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<&str> for Username {
-    type Error = UsernameError;
-
-    fn try_from(raw: &str) -> Result<Self, Self::Error> {
-        Self::parse(raw)
-    }
-}
-
-impl Serialize for Username {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Username {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+tenantry_tenant::string_newtype!(Username, 0, UsernameError);
 
 #[cfg(test)]
 mod tests {
@@ -239,5 +195,19 @@ mod tests {
             let raw = format!("{prefix}{bad}{suffix}");
             prop_assert!(Username::parse(&raw).is_err());
         }
+    }
+
+    #[test]
+    fn serde_writes_the_text_and_reads_through_parse() {
+        let value: Username = serde_json::from_str(r#""Ada_1""#).unwrap();
+        assert_eq!(serde_json::to_string(&value).unwrap(), r#""Ada_1""#);
+        let refused = serde_json::from_str::<Username>(r#""a""#).unwrap_err();
+        let parse_error = Username::parse("a").unwrap_err();
+        assert_eq!(refused.to_string(), parse_error.to_string());
+        let not_text = serde_json::from_str::<Username>("5").unwrap_err();
+        assert_eq!(
+            not_text.to_string(),
+            "invalid type: integer `5`, expected a string at line 1 column 1"
+        );
     }
 }

@@ -55,114 +55,59 @@ impl FromStr for Actor {
     }
 }
 
-/// What was done. The stored form is a dotted name such as `tenant.create`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// A tenant was created.
-    TenantCreate,
-    /// A tenant's fields or settings changed.
-    TenantUpdate,
-    /// A tenant was suspended.
-    TenantSuspend,
-    /// A suspended tenant was made active again.
-    TenantUnsuspend,
-    /// A tenant was cancelled (domains released, data kept).
-    TenantCancel,
-    /// A tenant was soft-deleted.
-    TenantDelete,
-    /// A soft-deleted tenant was restored.
-    TenantRestore,
-    /// A tenant was removed for good.
-    TenantPurge,
-    /// A domain was attached to a tenant.
-    DomainAdd,
-    /// A domain was detached from a tenant.
-    DomainRemove,
-    /// A tenant's primary domain changed.
-    DomainSetPrimary,
-    /// An operator account was created.
-    OperatorCreate,
-    /// An operator's password was changed.
-    OperatorPasswordChange,
-    /// An API token was issued.
-    TokenCreate,
-    /// An API token was revoked.
-    TokenRevoke,
-    /// A caller presented credentials that were refused.
-    LoginFailure,
-    /// A user registered with a tenant.
-    UserRegister,
-    /// A user activated their account through an emailed link.
-    UserActivate,
-    /// A user set their password through an emailed link.
-    UserPasswordReset,
-    /// A tenant's administrator account was created (with a generated password).
-    UserCreateAdmin,
-    /// An operator was issued a single-use link that signs in as a tenant's administrator.
-    TenantImpersonate,
-    /// A tenant's site redeemed an impersonation link.
-    ImpersonationRedeem,
-}
-
-impl Action {
+crate::macros::wire_names! {
     /// Every action, for parsing and documentation.
-    pub const ALL: [Action; 22] = [
-        Action::TenantCreate,
-        Action::TenantUpdate,
-        Action::TenantSuspend,
-        Action::TenantUnsuspend,
-        Action::TenantCancel,
-        Action::TenantDelete,
-        Action::TenantRestore,
-        Action::TenantPurge,
-        Action::DomainAdd,
-        Action::DomainRemove,
-        Action::DomainSetPrimary,
-        Action::OperatorCreate,
-        Action::OperatorPasswordChange,
-        Action::TokenCreate,
-        Action::TokenRevoke,
-        Action::LoginFailure,
-        Action::UserRegister,
-        Action::UserActivate,
-        Action::UserPasswordReset,
-        Action::UserCreateAdmin,
-        Action::TenantImpersonate,
-        Action::ImpersonationRedeem,
-    ];
-
+    const ALL;
     /// The stored, dotted name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::TenantCreate => "tenant.create",
-            Action::TenantUpdate => "tenant.update",
-            Action::TenantSuspend => "tenant.suspend",
-            Action::TenantUnsuspend => "tenant.unsuspend",
-            Action::TenantCancel => "tenant.cancel",
-            Action::TenantDelete => "tenant.delete",
-            Action::TenantRestore => "tenant.restore",
-            Action::TenantPurge => "tenant.purge",
-            Action::DomainAdd => "domain.add",
-            Action::DomainRemove => "domain.remove",
-            Action::DomainSetPrimary => "domain.set_primary",
-            Action::OperatorCreate => "operator.create",
-            Action::OperatorPasswordChange => "operator.password",
-            Action::TokenCreate => "token.create",
-            Action::TokenRevoke => "token.revoke",
-            Action::LoginFailure => "auth.login_failed",
-            Action::UserRegister => "user.register",
-            Action::UserActivate => "user.activate",
-            Action::UserPasswordReset => "user.password_reset",
-            Action::UserCreateAdmin => "user.create_admin",
-            Action::TenantImpersonate => "tenant.impersonate",
-            Action::ImpersonationRedeem => "tenant.impersonation_redeem",
-        }
-    }
-}
+    fn as_str;
 
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    /// What was done. The stored form is a dotted name such as `tenant.create`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Action {
+        /// A tenant was created.
+        TenantCreate => "tenant.create",
+        /// A tenant's fields or settings changed.
+        TenantUpdate => "tenant.update",
+        /// A tenant was suspended.
+        TenantSuspend => "tenant.suspend",
+        /// A suspended tenant was made active again.
+        TenantUnsuspend => "tenant.unsuspend",
+        /// A tenant was cancelled (domains released, data kept).
+        TenantCancel => "tenant.cancel",
+        /// A tenant was soft-deleted.
+        TenantDelete => "tenant.delete",
+        /// A soft-deleted tenant was restored.
+        TenantRestore => "tenant.restore",
+        /// A tenant was removed for good.
+        TenantPurge => "tenant.purge",
+        /// A domain was attached to a tenant.
+        DomainAdd => "domain.add",
+        /// A domain was detached from a tenant.
+        DomainRemove => "domain.remove",
+        /// A tenant's primary domain changed.
+        DomainSetPrimary => "domain.set_primary",
+        /// An operator account was created.
+        OperatorCreate => "operator.create",
+        /// An operator's password was changed.
+        OperatorPasswordChange => "operator.password",
+        /// An API token was issued.
+        TokenCreate => "token.create",
+        /// An API token was revoked.
+        TokenRevoke => "token.revoke",
+        /// A caller presented credentials that were refused.
+        LoginFailure => "auth.login_failed",
+        /// A user registered with a tenant.
+        UserRegister => "user.register",
+        /// A user activated their account through an emailed link.
+        UserActivate => "user.activate",
+        /// A user set their password through an emailed link.
+        UserPasswordReset => "user.password_reset",
+        /// A tenant's administrator account was created (with a generated password).
+        UserCreateAdmin => "user.create_admin",
+        /// An operator was issued a single-use link that signs in as a tenant's administrator.
+        TenantImpersonate => "tenant.impersonate",
+        /// A tenant's site redeemed an impersonation link.
+        ImpersonationRedeem => "tenant.impersonation_redeem",
     }
 }
 
@@ -224,22 +169,19 @@ impl Default for AuditFilter {
     }
 }
 
-/// How an action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// The change was made.
-    Success,
-    /// The change was refused or failed; nothing changed.
-    Failure,
-}
-
-impl Outcome {
+crate::macros::wire_names! {
+    /// Both outcomes.
+    const ALL;
     /// `success` or `failure`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-        }
+    fn as_str;
+
+    /// How an action ended.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Outcome {
+        /// The change was made.
+        Success => "success",
+        /// The change was refused or failed; nothing changed.
+        Failure => "failure",
     }
 }
 

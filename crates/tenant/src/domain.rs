@@ -16,9 +16,6 @@
 //! # Ok::<(), DomainError>(())
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 /// A syntactically valid, lower-cased host name without a trailing dot.
@@ -115,11 +112,6 @@ impl DomainName {
         debug_assert_eq!(Self::parse(text).as_ref().map(DomainName::as_str), Ok(text));
         DomainName(text.to_owned())
     }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Why a text is not a domain name.
@@ -177,39 +169,7 @@ pub enum DomainError {
     },
 }
 
-impl fmt::Display for DomainName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for DomainName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for DomainName {
-    type Err = DomainError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        Self::parse(input)
-    }
-}
-
-impl TryFrom<String> for DomainName {
-    type Error = DomainError;
-
-    fn try_from(input: String) -> Result<Self, Self::Error> {
-        Self::parse(&input)
-    }
-}
-
-impl From<DomainName> for String {
-    fn from(name: DomainName) -> Self {
-        name.0
-    }
-}
+crate::string_newtype!(DomainName, 0, DomainError);
 
 #[cfg(test)]
 mod tests {

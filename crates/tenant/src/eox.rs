@@ -280,8 +280,8 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::memory::InMemoryTenants;
     use crate::operations::{CreateTenant, create_tenant, purge_tenant};
+    use crate::testing::InMemoryTenants;
     use crate::{AuditEvent, AuditSink, DomainName, RequestContext, TenantKey, TenantName};
 
     fn context(actor: Actor) -> RequestContext {

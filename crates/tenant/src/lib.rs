@@ -3,8 +3,9 @@
 //! This crate knows what a tenant is and what may be done to one, and nothing about
 //! databases or HTTP: parsed value types ([`TenantName`], [`DomainName`], [`ServiceId`],
 //! [`Status`], [`Settings`]), the Open edX URL and configuration generator ([`urls`]),
-//! the ports tenant operations need ([`ports`]) with in-memory implementations
-//! ([`memory`]), and the operations themselves ([`operations`]).
+//! the ports tenant operations need ([`ports`]), and the operations themselves
+//! ([`operations`]). With the `testing` feature, `testing` holds in-memory
+//! implementations of the ports for tests.
 //!
 //! Another service can depend on this crate alone to validate names or to generate a
 //! tenant's URLs:
@@ -24,7 +25,7 @@ pub mod audit;
 pub mod domain;
 pub mod eox;
 pub mod error;
-pub mod memory;
+mod macros;
 pub mod model;
 pub mod name;
 pub mod operations;
@@ -33,6 +34,8 @@ pub mod provisioning;
 pub mod service_id;
 pub mod settings;
 pub mod status;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod urls;
 pub mod validation;
 
@@ -46,8 +49,8 @@ pub use ports::{
     SystemClock, TenantQuery, TenantRepository,
 };
 pub use provisioning::{
-    DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, InMemoryProvisioner, ProvisionError,
-    ProvisionedDatabase, TenantDatabases, database_identifier,
+    DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, ProvisionError, ProvisionedDatabase,
+    TenantDatabases, database_identifier,
 };
 pub use service_id::{ServiceId, ServiceIdError};
 pub use settings::{MfaMethod, PasswordPolicy, Settings, SettingsPatch};

@@ -15,9 +15,6 @@
 //! # Ok::<(), NameError>(())
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 /// A valid tenant name: matches `^[a-z][a-z0-9-]{0,61}[a-z0-9]$`.
@@ -68,11 +65,6 @@ impl TenantName {
         }
         Ok(TenantName(input.to_owned()))
     }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Why a text is not a tenant name. Each message names the rule that was broken.
@@ -108,39 +100,7 @@ pub enum NameError {
     },
 }
 
-impl fmt::Display for TenantName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for TenantName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for TenantName {
-    type Err = NameError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        Self::parse(input)
-    }
-}
-
-impl TryFrom<String> for TenantName {
-    type Error = NameError;
-
-    fn try_from(input: String) -> Result<Self, Self::Error> {
-        Self::parse(&input)
-    }
-}
-
-impl From<TenantName> for String {
-    fn from(name: TenantName) -> Self {
-        name.0
-    }
-}
+crate::string_newtype!(TenantName, 0, NameError);
 
 #[cfg(test)]
 mod tests {

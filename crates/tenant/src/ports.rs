@@ -1,9 +1,9 @@
 //! The ports tenant operations run over: persistence, audit and time.
 //!
-//! Implementations: [`crate::memory`] for tests, `tenantry-store` for SQLite and
-//! PostgreSQL. Repository methods are synchronous; the caller decides the transaction
-//! that a sequence of calls runs in (an operation in [`crate::operations`] expects to
-//! run inside one, so that its change and its audit event commit together).
+//! Implementations: `testing` (with the `testing` feature) for tests, `tenantry-store`
+//! for SQLite and PostgreSQL. Repository methods are synchronous; the caller decides the
+//! transaction that a sequence of calls runs in (an operation in [`crate::operations`]
+//! expects to run inside one, so that its change and its audit event commit together).
 
 use chrono::{DateTime, Utc};
 

@@ -4,25 +4,19 @@
 //!
 //! Nothing here touches a database: `tenantry-store` implements both ports for SQLite
 //! (one file per tenant) and PostgreSQL (one database and one login role per tenant), and
-//! [`InMemoryProvisioner`] stands in for them in tests of callers.
+//! `testing::InMemoryProvisioner` (with the `testing` feature) stands in for them in
+//! tests of callers.
 //!
 //! ```
 //! use tenantry_tenant::TenantName;
-//! use tenantry_tenant::provisioning::{DatabaseProvisioner, InMemoryProvisioner, database_identifier};
+//! use tenantry_tenant::provisioning::database_identifier;
 //!
 //! let name = TenantName::parse("talent-1")?;
 //! assert_eq!(database_identifier(&name), "tenant_talent_1");
-//!
-//! let provisioner = InMemoryProvisioner::new();
-//! let credentials = provisioner.create(&name)?;
-//! assert_eq!(credentials.database.database, "tenant_talent_1");
-//! provisioner.drop_database(&credentials.database)?;
-//! assert_eq!(provisioner.dropped(), ["tenant_talent_1"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
@@ -250,87 +244,6 @@ pub trait TenantDatabases {
     ) -> Result<Option<ProvisionedDatabase>, RepositoryError>;
 }
 
-/// A [`DatabaseProvisioner`] that only keeps lists, for tests of callers: databases are
-/// named by [`database_identifier`], live in memory, and can be made to fail.
-#[derive(Debug, Default)]
-pub struct InMemoryProvisioner {
-    state: Mutex<MemoryState>,
-}
-
-#[derive(Debug, Default)]
-struct MemoryState {
-    existing: Vec<String>,
-    created: Vec<String>,
-    dropped: Vec<String>,
-    fail_create: bool,
-}
-
-impl InMemoryProvisioner {
-    /// A provisioner with no databases.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Makes every later [`create`](DatabaseProvisioner::create) fail with
-    /// [`ProvisionError::Failed`] (`true`) or succeed again (`false`).
-    pub fn set_fail_create(&self, fail: bool) {
-        self.state().fail_create = fail;
-    }
-
-    /// The databases created, oldest first (including those dropped since).
-    pub fn created(&self) -> Vec<String> {
-        self.state().created.clone()
-    }
-
-    /// The databases dropped, oldest first (including those that did not exist).
-    pub fn dropped(&self) -> Vec<String> {
-        self.state().dropped.clone()
-    }
-
-    /// Whether the database named `database` exists now.
-    pub fn exists(&self, database: &str) -> bool {
-        self.state().existing.iter().any(|name| name == database)
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, MemoryState> {
-        // A panic while holding the lock leaves plain lists behind, still usable.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl DatabaseProvisioner for InMemoryProvisioner {
-    fn create(&self, tenant: &TenantName) -> Result<DatabaseCredentials, ProvisionError> {
-        let mut state = self.state();
-        if state.fail_create {
-            return Err(ProvisionError::Failed(
-                "the in-memory provisioner was told to fail".into(),
-            ));
-        }
-        let identifier = database_identifier(tenant);
-        if state.existing.contains(&identifier) {
-            return Err(ProvisionError::AlreadyExists);
-        }
-        state.existing.push(identifier.clone());
-        state.created.push(identifier.clone());
-        Ok(DatabaseCredentials {
-            url: format!("memory://{identifier}"),
-            database: ProvisionedDatabase {
-                backend: DatabaseBackend::Sqlite,
-                database: identifier,
-                role: None,
-            },
-            password: None,
-        })
-    }
-
-    fn drop_database(&self, database: &ProvisionedDatabase) -> Result<(), ProvisionError> {
-        let mut state = self.state();
-        state.existing.retain(|name| name != &database.database);
-        state.dropped.push(database.database.clone());
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -434,40 +347,11 @@ mod tests {
     }
 
     #[test]
-    fn the_memory_provisioner_records_refuses_and_fails_on_demand() {
-        let provisioner = InMemoryProvisioner::new();
-        let name = TenantName::parse("talent1").unwrap();
-        let credentials = provisioner.create(&name).unwrap();
-        assert_eq!(credentials.database.database, "tenant_talent1");
-        assert_eq!(credentials.password, None);
-        assert!(provisioner.exists("tenant_talent1"));
-        assert_eq!(
-            provisioner.create(&name),
-            Err(ProvisionError::AlreadyExists)
-        );
-
-        provisioner.drop_database(&credentials.database).unwrap();
-        provisioner.drop_database(&credentials.database).unwrap();
-        assert!(!provisioner.exists("tenant_talent1"));
-        assert_eq!(provisioner.dropped(), ["tenant_talent1", "tenant_talent1"]);
-
-        provisioner.set_fail_create(true);
-        let other = TenantName::parse("talent2").unwrap();
-        assert!(matches!(
-            provisioner.create(&other),
-            Err(ProvisionError::Failed(_))
-        ));
-        assert!(!provisioner.exists("tenant_talent2"), "nothing left behind");
-        provisioner.set_fail_create(false);
-        provisioner.create(&name).unwrap();
-        assert_eq!(provisioner.created(), ["tenant_talent1", "tenant_talent1"]);
-    }
-
-    #[test]
     fn the_provisioner_port_is_object_safe_and_shareable() {
         fn shareable<T: Send + Sync + ?Sized>() {}
         shareable::<dyn DatabaseProvisioner>();
-        let boxed: Box<dyn DatabaseProvisioner> = Box::new(InMemoryProvisioner::new());
+        let boxed: Box<dyn DatabaseProvisioner> =
+            Box::new(crate::testing::InMemoryProvisioner::new());
         assert!(boxed.create(&TenantName::parse("ab").unwrap()).is_ok());
     }
 

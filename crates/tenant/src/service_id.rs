@@ -13,9 +13,6 @@
 //! # Ok::<(), tenantry_tenant::ServiceIdError>(())
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 /// A valid service id: 1–64 characters of `A-Z`, `a-z`, `0-9`, `.`, `_`, `:` and `-`.
@@ -50,11 +47,6 @@ impl ServiceId {
         }
         Ok(ServiceId(input.to_owned()))
     }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Why a text is not a service id.
@@ -81,39 +73,7 @@ pub enum ServiceIdError {
     },
 }
 
-impl fmt::Display for ServiceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for ServiceId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for ServiceId {
-    type Err = ServiceIdError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        Self::parse(input)
-    }
-}
-
-impl TryFrom<String> for ServiceId {
-    type Error = ServiceIdError;
-
-    fn try_from(input: String) -> Result<Self, Self::Error> {
-        Self::parse(&input)
-    }
-}
-
-impl From<ServiceId> for String {
-    fn from(id: ServiceId) -> Self {
-        id.0
-    }
-}
+crate::string_newtype!(ServiceId, 0, ServiceIdError);
 
 #[cfg(test)]
 mod tests {

@@ -17,44 +17,32 @@
 //! assert_eq!(error.to_string(), "cannot change status from cancelled to active");
 //! ```
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Where a tenant is in its lifecycle. Serialises in lowercase (`"active"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Serving its users.
-    Active,
-    /// Temporarily switched off (e.g. unpaid); keeps its domains and can come back.
-    Suspended,
-    /// Contract ended; domains released. Can only be deleted.
-    Cancelled,
-    /// Soft-deleted; can be restored to active.
-    Deleted,
+crate::macros::wire_names! {
+    /// Every status, in lifecycle order.
+    const ALL;
+    /// The status as its lowercase wire name.
+    fn as_str;
+
+    /// Where a tenant is in its lifecycle. Serialises in lowercase (`"active"`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Status {
+        /// Serving its users.
+        Active => "active",
+        /// Temporarily switched off (e.g. unpaid); keeps its domains and can come back.
+        Suspended => "suspended",
+        /// Contract ended; domains released. Can only be deleted.
+        Cancelled => "cancelled",
+        /// Soft-deleted; can be restored to active.
+        Deleted => "deleted",
+    }
 }
 
 impl Status {
-    /// Every status, in lifecycle order.
-    pub const ALL: [Status; 4] = [
-        Status::Active,
-        Status::Suspended,
-        Status::Cancelled,
-        Status::Deleted,
-    ];
-
-    /// The status as its lowercase wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Suspended => "suspended",
-            Status::Cancelled => "cancelled",
-            Status::Deleted => "deleted",
-        }
-    }
-
     /// Whether the lifecycle allows going from `self` to `to`. Staying in the same status
     /// is not a transition and is refused.
     pub fn can_transition_to(self, to: Status) -> bool {
@@ -76,12 +64,6 @@ impl Status {
         } else {
             Err(TransitionError { from: self, to })
         }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

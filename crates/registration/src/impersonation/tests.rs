@@ -7,20 +7,21 @@ use tenantry_tenant::{
 };
 
 use super::*;
-use crate::test_ports::{Ports, context, t0};
+use crate::testing::InMemorySession;
+use crate::testing::fixtures::{context, t0};
 use crate::users::{NewUser, User, UserRepository};
 use crate::{Email, FullName, SecretToken, TokenDigest, Username};
 
 /// An active tenant with an administrator (and a plain user before it).
-fn setup() -> (Ports, Tenant, User) {
-    let mut ports = Ports::default();
+fn setup() -> (InMemorySession, Tenant, User) {
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant("talent1", Status::Active, &["learn.example.com"]);
     ports.add_user(tenant.id, "learner", false);
     let admin = ports.add_user(tenant.id, "admin", true);
     (ports, tenant, admin)
 }
 
-fn issue(ports: &mut Ports, tenant: &Tenant) -> SecretToken {
+fn issue(ports: &mut InMemorySession, tenant: &Tenant) -> SecretToken {
     issue_impersonation(ports, &context(t0()), tenant).unwrap()
 }
 
@@ -74,7 +75,7 @@ fn issuing_stores_the_digest_and_audits_the_admin_not_the_secret() {
 #[test]
 fn a_closed_tenant_gets_no_secret() {
     for status in [Status::Suspended, Status::Cancelled, Status::Deleted] {
-        let mut ports = Ports::default();
+        let mut ports = InMemorySession::new();
         let tenant = ports.add_tenant("talent1", status, &["learn.example.com"]);
         ports.add_user(tenant.id, "admin", true);
         let result = issue_impersonation(&mut ports, &context(t0()), &tenant);
@@ -88,7 +89,7 @@ fn a_closed_tenant_gets_no_secret() {
 
 #[test]
 fn a_tenant_without_an_active_admin_gets_no_secret() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant("talent1", Status::Active, &["learn.example.com"]);
     let other = ports.add_tenant("talent2", Status::Active, &["two.example.com"]);
     ports.add_user(tenant.id, "learner", false);
@@ -121,7 +122,7 @@ fn a_tenant_without_an_active_admin_gets_no_secret() {
 
 #[test]
 fn the_admin_is_the_lowest_id_admin_of_the_tenant() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant("talent1", Status::Active, &[]);
     let other = ports.add_tenant("talent2", Status::Active, &[]);
     ports.add_user(other.id, "theirs", true);
@@ -226,7 +227,7 @@ fn a_purged_tenant_makes_its_secrets_unknown() {
 #[test]
 fn a_secret_for_a_user_who_is_not_an_admin_is_refused() {
     let (mut ports, tenant, _) = setup();
-    let learner = ports.users.users()[0].clone();
+    let learner = ports.users()[0].clone();
     assert!(!learner.is_tenant_admin);
     ports
         .insert_impersonation(&NewImpersonation {
@@ -290,4 +291,26 @@ fn the_in_memory_store_checks_users_and_digests() {
         ports.use_impersonation(&digest, t0()),
         Ok(ImpersonationState::Used)
     );
+}
+
+#[test]
+fn a_storage_fault_is_reported_and_not_audited() {
+    let (mut ports, tenant, _) = setup();
+    let down = RepositoryError::Unavailable("database down".into());
+    ports.fail_next("insert_impersonation", down.clone());
+    let result = issue_impersonation(&mut ports, &context(t0()), &tenant);
+    assert!(
+        matches!(&result, Err(ImpersonationError::Repository(error)) if *error == down),
+        "{result:?}"
+    );
+    assert!(ports.events().is_empty());
+
+    let secret = issue(&mut ports, &tenant);
+    ports.fail_next("use_impersonation", down.clone());
+    let result = redeem_impersonation(&mut ports, &context(t0()), secret.expose());
+    assert!(
+        matches!(&result, Err(ImpersonationError::Repository(error)) if *error == down),
+        "{result:?}"
+    );
+    assert_eq!(ports.events().len(), 1, "only the issue");
 }

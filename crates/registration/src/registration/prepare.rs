@@ -128,7 +128,7 @@ pub fn check_available<R: UserRepository + ?Sized>(
 /// use chrono::{TimeZone, Utc};
 /// use tenantry_registration::registration::{prepare_registration, RegistrationForm};
 /// use tenantry_registration::OutgoingEmail;
-/// use tenantry_tenant::memory::InMemoryTenants;
+/// use tenantry_tenant::testing::InMemoryTenants;
 /// use tenantry_tenant::{NewTenant, Settings, Status, TenantName, TenantRepository};
 ///
 /// let mut tenants = InMemoryTenants::new();

@@ -4,7 +4,8 @@ use serde_json::json;
 use tenantry_tenant::{Action, Outcome, PasswordPolicy, Status};
 
 use super::*;
-use crate::test_ports::{Ports, context, hash, t0};
+use crate::testing::InMemorySession;
+use crate::testing::fixtures::{context, hash, t0};
 use crate::users::NewUser;
 
 #[test]
@@ -27,7 +28,7 @@ fn generated_passwords_are_long_random_and_pass_the_policies() {
 
 #[test]
 fn the_admin_is_active_flagged_and_audited_without_its_hash() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant("talent1", Status::Active, &["learn.example.com"]);
     let email = Email::parse("Owner@Example.org").unwrap();
     let user =
@@ -59,7 +60,7 @@ fn the_admin_is_active_flagged_and_audited_without_its_hash() {
 
 #[test]
 fn without_an_email_the_admin_is_admin_at_the_primary_domain() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant(
         "talent1",
         Status::Active,
@@ -71,12 +72,12 @@ fn without_an_email_the_admin_is_admin_at_the_primary_domain() {
 
 #[test]
 fn a_tenant_without_domains_needs_an_email() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant("talent1", Status::Active, &[]);
     // `admin@talent1` has no dot in its domain: not an address.
     let error = record_tenant_admin(&mut ports, &context(t0()), &tenant, None, hash());
     assert!(matches!(error, Err(TenantAdminError::NoEmail)), "{error:?}");
-    assert!(ports.users.users().is_empty());
+    assert!(ports.users().is_empty());
     assert!(ports.events().is_empty());
 
     let email = Email::parse("owner@example.org").unwrap();
@@ -89,7 +90,7 @@ fn a_tenant_without_domains_needs_an_email() {
 
 #[test]
 fn a_second_admin_or_a_taken_email_is_refused() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let tenant = ports.add_tenant("talent1", Status::Active, &["learn.example.com"]);
     record_tenant_admin(&mut ports, &context(t0()), &tenant, None, hash()).unwrap();
     let again = record_tenant_admin(&mut ports, &context(t0()), &tenant, None, hash());

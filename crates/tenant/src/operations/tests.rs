@@ -2,7 +2,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::memory::InMemoryTenants;
+use crate::testing::InMemoryTenants;
 use crate::{Actor, MfaMethod, Outcome, PathSegment, SettingsPatch, TenantName};
 
 fn context() -> RequestContext {
@@ -418,4 +418,35 @@ fn unknown_tenants_are_not_found() {
     assert_eq!(error, TenantError::NotFound);
     let error = purge_tenant(&mut store, &context(), &missing).unwrap_err();
     assert_eq!(error, TenantError::NotFound);
+}
+
+#[test]
+fn a_storage_fault_stops_a_change_before_its_audit_event() {
+    let mut store = InMemoryTenants::new();
+    create(&mut store, "talent1");
+    store.fail_next("save", RepositoryError::Unavailable("database down".into()));
+    let urls = UrlConfig::default();
+    let error = change_status(
+        &mut store,
+        &context(),
+        &urls,
+        &key("talent1"),
+        Status::Suspended,
+    )
+    .unwrap_err();
+    assert_eq!(error, TenantError::Unavailable("database down".into()));
+    assert_eq!(store.events().len(), 1, "only the creation is audited");
+    let stored = find_tenant(&mut store, &key("talent1")).unwrap();
+    assert_eq!((stored.status, stored.version), (Status::Active, 1));
+}
+
+#[test]
+fn a_failed_audit_append_fails_the_operation() {
+    let mut store = InMemoryTenants::new();
+    store.fail_next("record", RepositoryError::Backend("disk full".into()));
+    let input = CreateTenant::new(name("talent1"), "talent1 Learning");
+    let error = create_tenant(&mut store, &context(), &UrlConfig::default(), input).unwrap_err();
+    // The caller's transaction rolls the insert back; memory has none, so the tenant stays.
+    assert_eq!(error, TenantError::Backend("disk full".into()));
+    assert!(store.events().is_empty());
 }

@@ -60,7 +60,7 @@ fn another_tenant_may_have_the_same_username_and_email() {
     insert_existing(&mut ports, other.id, "ada_lovelace", "ada@example.org");
     check_available(&mut ports, tenant.id, &form()).unwrap();
     register(&mut ports, &tenant, &form(), t0()).unwrap();
-    assert_eq!(ports.users.users().len(), 2);
+    assert_eq!(ports.users().len(), 2);
 }
 
 #[test]

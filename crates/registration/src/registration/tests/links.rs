@@ -8,13 +8,13 @@ use super::*;
 use crate::Password;
 
 /// Registers `ada` with an activation email; returns the secret.
-fn with_activation_link(ports: &mut Ports, tenant: &Tenant) -> String {
+fn with_activation_link(ports: &mut InMemorySession, tenant: &Tenant) -> String {
     register(ports, tenant, &form(), t0()).unwrap();
     secret_in_email(ports, "activate")
 }
 
 /// Registers `ada` without a password; returns the password-reset secret.
-fn with_reset_link(ports: &mut Ports, tenant: &Tenant) -> String {
+fn with_reset_link(ports: &mut InMemorySession, tenant: &Tenant) -> String {
     let form = RegistrationForm {
         password: None,
         ..form()
@@ -95,7 +95,7 @@ fn links_expire_after_their_lifetime() {
             (Ok(()), true) | (Err(LinkError::Expired), false) => {}
             (other, _) => panic!("{label}: {other:?}"),
         }
-        assert_eq!(ports.users.users()[0].is_active, works, "{label}");
+        assert_eq!(ports.users()[0].is_active, works, "{label}");
     }
 }
 
@@ -110,7 +110,7 @@ fn unknown_secrets_and_links_of_the_other_kind_do_nothing() {
         ..form()
     };
     register(&mut ports, &tenant, &grace, t0()).unwrap();
-    let emails = ports.users.pending_emails();
+    let emails = ports.pending_emails();
     let prefix = format!("{LINK_BASE}/password-reset/");
     let reset = emails[1]
         .email
@@ -184,7 +184,7 @@ fn a_password_reset_checks_then_sets_the_password_once() {
         complete_password_reset(&mut ports, &context(later), &secret, hash()),
         Err(LinkError::Used)
     ));
-    assert_eq!(ports.users.users()[0].password_hash, Some(new_hash()));
+    assert_eq!(ports.users()[0].password_hash, Some(new_hash()));
 }
 
 #[test]
@@ -202,7 +202,7 @@ fn a_link_checked_then_used_by_another_request_is_used() {
 fn activating_an_active_user_keeps_the_first_activation_time() {
     let (mut ports, tenant) = setup();
     let secret = with_activation_link(&mut ports, &tenant);
-    let id = ports.users.users()[0].id;
+    let id = ports.users()[0].id;
     ports.activate_user(id, None, t0()).unwrap();
     let user = activate(&mut ports, &context(t0() + Duration::hours(2)), &secret).unwrap();
     assert_eq!(user.activated_at, Some(t0()));
@@ -220,7 +220,7 @@ fn a_closed_tenant_keeps_its_links_unused() {
             ..form()
         };
         register(&mut ports, &tenant, &grace, t0()).unwrap();
-        let emails = ports.users.pending_emails();
+        let emails = ports.pending_emails();
         let prefix = format!("{LINK_BASE}/password-reset/");
         emails[1]
             .email

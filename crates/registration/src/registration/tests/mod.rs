@@ -6,13 +6,14 @@ mod prepare;
 mod record;
 
 use chrono::{DateTime, TimeZone, Utc};
+use tenantry_tenant::testing::new_tenant;
 use tenantry_tenant::{
     NewTenant, PasswordPolicy, RequestContext, Settings, Status, Tenant, TenantId, TenantName,
     TenantRepository,
 };
 
 use super::*;
-use crate::test_ports::Ports;
+use crate::testing::InMemorySession;
 use crate::users::{LinkPurpose, NewLink, NewUser, Taken, User, UserRepository};
 use crate::{FullName, PasswordHash, TokenDigest, Username};
 
@@ -51,34 +52,29 @@ fn strict_policy() -> PasswordPolicy {
 }
 
 /// Stores a tenant named `name` in `status` with `policy`.
-fn add_tenant(ports: &mut Ports, name: &str, status: Status, policy: PasswordPolicy) -> Tenant {
+fn add_tenant(
+    ports: &mut InMemorySession,
+    name: &str,
+    status: Status,
+    policy: PasswordPolicy,
+) -> Tenant {
     let settings = Settings {
         password_policy: policy,
         ..Settings::default()
     };
     ports
         .insert(&NewTenant {
-            name: TenantName::parse(name).unwrap(),
             display_name: DISPLAY_NAME.into(),
             status,
-            service_id: None,
-            partner_id: None,
-            plan_id: None,
-            modules: vec![],
-            theme_name: None,
-            org_filter: vec![],
-            admin_email: None,
-            metadata: Default::default(),
             settings,
-            domains: vec![],
-            created_at: t0(),
+            ..new_tenant(TenantName::parse(name).unwrap(), t0())
         })
         .unwrap()
 }
 
 /// An active tenant with the strict policy, in fresh ports.
-fn setup() -> (Ports, Tenant) {
-    let mut ports = Ports::default();
+fn setup() -> (InMemorySession, Tenant) {
+    let mut ports = InMemorySession::new();
     let tenant = add_tenant(&mut ports, "talent1", Status::Active, strict_policy());
     (ports, tenant)
 }
@@ -104,7 +100,7 @@ fn hash() -> PasswordHash {
 
 /// Runs the whole registration as the HTTP layer does, with the fake hash.
 fn register(
-    ports: &mut Ports,
+    ports: &mut InMemorySession,
     tenant: &Tenant,
     form: &RegistrationForm,
     now: DateTime<Utc>,
@@ -116,7 +112,12 @@ fn register(
 }
 
 /// Stores a user directly, as a concurrent registration would.
-fn insert_existing(ports: &mut Ports, tenant: TenantId, username: &str, email: &str) -> User {
+fn insert_existing(
+    ports: &mut InMemorySession,
+    tenant: TenantId,
+    username: &str,
+    email: &str,
+) -> User {
     ports
         .insert_user(&NewUser {
             tenant_id: tenant,
@@ -133,8 +134,8 @@ fn insert_existing(ports: &mut Ports, tenant: TenantId, username: &str, email: &
 
 /// The secret in the link of the only email queued, for `path` (`activate` or
 /// `password-reset`).
-fn secret_in_email(ports: &Ports, path: &str) -> String {
-    let emails = ports.users.pending_emails();
+fn secret_in_email(ports: &InMemorySession, path: &str) -> String {
+    let emails = ports.pending_emails();
     assert_eq!(emails.len(), 1, "{emails:?}");
     let prefix = format!("{LINK_BASE}/{path}/");
     let line = emails[0]

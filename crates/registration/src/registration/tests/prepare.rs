@@ -36,7 +36,7 @@ fn activation_follows_the_tahoe_table() {
             "{label}"
         );
         assert!(registered.user.password_hash.is_some(), "{label}");
-        let stored: Vec<LinkPurpose> = ports.users.links().map(|link| link.purpose).collect();
+        let stored: Vec<LinkPurpose> = ports.links().map(|link| link.purpose).collect();
         let expected: Vec<LinkPurpose> = email
             .map(|email| match email {
                 Activation => LinkPurpose::Activation,
@@ -46,7 +46,7 @@ fn activation_follows_the_tahoe_table() {
             .collect();
         assert_eq!(stored, expected, "{label}");
         assert_eq!(
-            ports.users.pending_emails().len(),
+            ports.pending_emails().len(),
             usize::from(email.is_some()),
             "{label}"
         );
@@ -243,7 +243,7 @@ fn the_password_must_satisfy_the_tenant_policy() {
         );
     }
     // The same password passes a tenant with the default policy.
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     let lenient = add_tenant(
         &mut ports,
         "talent2",
@@ -304,7 +304,7 @@ fn debug_output_never_shows_the_password() {
 #[test]
 fn a_closed_tenant_refuses_registrations_before_validation() {
     for status in [Status::Suspended, Status::Cancelled, Status::Deleted] {
-        let mut ports = Ports::default();
+        let mut ports = InMemorySession::new();
         let tenant = add_tenant(&mut ports, "closed1", status, strict_policy());
         assert!(matches!(
             ensure_open(&tenant),
@@ -332,13 +332,13 @@ fn a_closed_tenant_refuses_registrations_before_validation() {
             matches!(recorded, Err(RegistrationError::TenantClosed(_))),
             "{status}"
         );
-        assert!(ports.users.users().is_empty());
+        assert!(ports.users().is_empty());
     }
 }
 
 #[test]
 fn an_unsatisfiable_stored_policy_is_an_internal_fault_without_a_password() {
-    let mut ports = Ports::default();
+    let mut ports = InMemorySession::new();
     // Stored policies are trusted and not re-validated; this one admits no password.
     let broken = PasswordPolicy {
         min_length: 20,

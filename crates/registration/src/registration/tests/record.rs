@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use serde_json::json;
-use tenantry_tenant::Action;
+use tenantry_tenant::{Action, RepositoryError};
 
 use super::*;
 use crate::OutgoingEmail;
@@ -13,7 +13,7 @@ fn the_activation_email_names_the_tenant_and_carries_the_stored_link() {
     let registered = register(&mut ports, &tenant, &form(), t0()).unwrap();
     assert_eq!(registered.email, Some(OutgoingEmail::Activation));
 
-    let emails = ports.users.pending_emails();
+    let emails = ports.pending_emails();
     let email = &emails[0].email;
     assert_eq!(email.recipient, "Ada@Example.org");
     assert_eq!(email.tenant_id, Some(tenant.id));
@@ -32,7 +32,7 @@ fn the_activation_email_names_the_tenant_and_carries_the_stored_link() {
 
     let secret = secret_in_email(&ports, "activate");
     assert_eq!(secret.len(), crate::SecretToken::LENGTH);
-    let links: Vec<&NewLink> = ports.users.links().collect();
+    let links: Vec<&NewLink> = ports.links().collect();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].digest, TokenDigest::of(&secret));
     assert_eq!(links[0].purpose, LinkPurpose::Activation);
@@ -54,7 +54,7 @@ fn the_password_reset_email_links_to_the_post_form() {
     assert!(!registered.user.is_active);
     assert_eq!(registered.user.password_hash, Some(hash()));
 
-    let emails = ports.users.pending_emails();
+    let emails = ports.pending_emails();
     let email = &emails[0].email;
     assert_eq!(email.subject, format!("Set your {DISPLAY_NAME} password"));
     assert!(email.body.contains(DISPLAY_NAME));
@@ -63,7 +63,7 @@ fn the_password_reset_email_links_to_the_post_form() {
     assert!(email.body.contains("\"password\""), "{}", email.body);
 
     let secret = secret_in_email(&ports, "password-reset");
-    let link = ports.users.links().next().unwrap().clone();
+    let link = ports.links().next().unwrap().clone();
     assert_eq!(link.digest, TokenDigest::of(&secret));
     assert_eq!(link.purpose, LinkPurpose::PasswordReset);
     assert_eq!(link.expires_at, t0() + Duration::hours(24));
@@ -113,8 +113,8 @@ fn an_active_registration_queues_nothing() {
     assert_eq!(registered.user.activated_at, Some(t0()));
     assert_eq!(registered.user.created_at, t0());
     assert!(!registered.user.is_tenant_admin);
-    assert_eq!(ports.users.links().count(), 0);
-    assert!(ports.users.pending_emails().is_empty());
+    assert_eq!(ports.links().count(), 0);
+    assert!(ports.pending_emails().is_empty());
     assert_eq!(ports.events()[0].details["email_queued"], json!(null));
     assert_eq!(ports.events()[0].details["active"], json!(true));
 }
@@ -129,7 +129,7 @@ fn each_registration_gets_its_own_secret() {
         ..form()
     };
     register(&mut ports, &tenant, &grace, t0()).unwrap();
-    let digests: Vec<&TokenDigest> = ports.users.links().map(|link| &link.digest).collect();
+    let digests: Vec<&TokenDigest> = ports.links().map(|link| &link.digest).collect();
     assert_eq!(digests.len(), 2);
     assert_ne!(digests[0], digests[1]);
 }
@@ -173,9 +173,24 @@ fn a_concurrent_registration_that_won_becomes_taken() {
             Err(RegistrationError::Taken(taken)) => assert_eq!(taken, expected, "{username}"),
             other => panic!("{username}: {other:?}"),
         }
-        assert_eq!(ports.users.users().len(), 1);
-        assert_eq!(ports.users.links().count(), 0);
-        assert!(ports.users.pending_emails().is_empty());
+        assert_eq!(ports.users().len(), 1);
+        assert_eq!(ports.links().count(), 0);
+        assert!(ports.pending_emails().is_empty());
         assert!(ports.events().is_empty());
+    }
+}
+
+#[test]
+fn a_storage_fault_is_reported_and_stops_before_the_audit_event() {
+    for call in ["insert_user", "insert_link", "enqueue_email", "record"] {
+        let (mut ports, tenant) = setup();
+        let down = RepositoryError::Unavailable("database down".into());
+        ports.fail_next(call, down.clone());
+        let result = register(&mut ports, &tenant, &form(), t0());
+        assert!(
+            matches!(&result, Err(RegistrationError::Repository(error)) if *error == down),
+            "{call}: {result:?}"
+        );
+        assert!(ports.events().is_empty(), "{call}");
     }
 }

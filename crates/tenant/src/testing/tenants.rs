@@ -1,18 +1,34 @@
-//! In-memory implementations of the ports, for tests of the rules and for embedding.
-//!
-//! They keep the same promises as the database: unique names, service ids and hosts,
-//! optimistic versions, and a `delete` that removes domains with their tenant.
+//! The tenant crate's in-memory session.
 
 use chrono::{DateTime, Utc};
 
+use super::{Failures, page_of};
 use crate::ports::{Page, TenantQuery};
 use crate::{
-    AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditSink, Clock, DomainName,
-    IdempotencyRepository, IdempotentResponse, NewTenant, RepositoryError, ServiceId, Status,
-    Tenant, TenantId, TenantName, TenantRepository,
+    AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditSink, DomainName, IdempotencyRepository,
+    IdempotentResponse, NewTenant, RepositoryError, ServiceId, Status, Tenant, TenantId, TenantKey,
+    TenantName, TenantRepository,
 };
 
-/// Tenants and audit events held in vectors.
+/// Tenants, audit events and idempotent responses held in vectors: every port of this
+/// crate's operations at once, as a database session is.
+///
+/// It keeps the database's promises: unique names, service ids and hosts, optimistic
+/// versions, and a `delete` that removes domains with their tenant. It has no
+/// transactions: a failed operation leaves what it wrote before failing, where the
+/// database would roll it back.
+///
+/// [`fail_next`](Self::fail_next) makes the next call of a port method fail:
+///
+/// ```
+/// use tenantry_tenant::testing::InMemoryTenants;
+/// use tenantry_tenant::{RepositoryError, TenantId, TenantRepository};
+///
+/// let mut store = InMemoryTenants::new();
+/// store.fail_next("get", RepositoryError::Unavailable("down".into()));
+/// assert!(store.get(TenantId(1)).is_err());
+/// assert_eq!(store.get(TenantId(1)), Ok(None));
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct InMemoryTenants {
     tenants: Vec<Tenant>,
@@ -20,6 +36,7 @@ pub struct InMemoryTenants {
     last_id: i64,
     routing_version: i64,
     responses: Vec<IdempotentResponse>,
+    failures: Failures,
 }
 
 impl InMemoryTenants {
@@ -31,6 +48,12 @@ impl InMemoryTenants {
     /// Every audit event recorded, oldest first.
     pub fn events(&self) -> &[AuditEvent] {
         &self.events
+    }
+
+    /// Makes the next call of the port method named `call` (`insert`, `save`, `record`,
+    /// `remember_response`, …) return `error` without reading or changing anything.
+    pub fn fail_next(&mut self, call: &'static str, error: RepositoryError) {
+        self.failures.arm(call, error);
     }
 
     fn check_unique(
@@ -92,6 +115,7 @@ fn conflict(field: &str) -> RepositoryError {
 
 impl TenantRepository for InMemoryTenants {
     fn insert(&mut self, new: &NewTenant) -> Result<Tenant, RepositoryError> {
+        self.failures.check("insert")?;
         self.check_unique(None, &new.into())?;
         self.last_id += 1;
         self.routing_version += 1;
@@ -120,10 +144,12 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn get(&mut self, id: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+        self.failures.check("get")?;
         Ok(self.tenants.iter().find(|tenant| tenant.id == id).cloned())
     }
 
     fn find_by_name(&mut self, name: &TenantName) -> Result<Option<Tenant>, RepositoryError> {
+        self.failures.check("find_by_name")?;
         Ok(self
             .tenants
             .iter()
@@ -132,6 +158,7 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn find_by_service_id(&mut self, id: &ServiceId) -> Result<Option<Tenant>, RepositoryError> {
+        self.failures.check("find_by_service_id")?;
         let found = self
             .tenants
             .iter()
@@ -140,6 +167,7 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn find_by_host(&mut self, host: &DomainName) -> Result<Option<Tenant>, RepositoryError> {
+        self.failures.check("find_by_host")?;
         Ok(self
             .tenants
             .iter()
@@ -148,6 +176,7 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn list(&mut self, query: &TenantQuery) -> Result<Page<Tenant>, RepositoryError> {
+        self.failures.check("list")?;
         let needle = query.search.as_deref().map(str::to_lowercase);
         let matches: Vec<&Tenant> = self
             .tenants
@@ -173,20 +202,11 @@ impl TenantRepository for InMemoryTenants {
                 })
             })
             .collect();
-        let per_page = query.per_page.max(1) as usize;
-        let skip = (query.page.max(1) as usize - 1).saturating_mul(per_page);
-        Ok(Page {
-            total: matches.len() as u64,
-            items: matches
-                .into_iter()
-                .skip(skip)
-                .take(per_page)
-                .cloned()
-                .collect(),
-        })
+        Ok(page_of(matches, query.page, query.per_page))
     }
 
     fn save(&mut self, tenant: &Tenant) -> Result<Tenant, RepositoryError> {
+        self.failures.check("save")?;
         let index = self
             .tenants
             .iter()
@@ -205,6 +225,7 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn delete(&mut self, id: TenantId) -> Result<bool, RepositoryError> {
+        self.failures.check("delete")?;
         let before = self.tenants.len();
         self.tenants.retain(|tenant| tenant.id != id);
         self.routing_version += 1;
@@ -212,6 +233,7 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn count_live(&mut self) -> Result<u64, RepositoryError> {
+        self.failures.check("count_live")?;
         let live = self
             .tenants
             .iter()
@@ -220,12 +242,18 @@ impl TenantRepository for InMemoryTenants {
     }
 
     fn routing_version(&mut self) -> Result<i64, RepositoryError> {
+        self.failures.check("routing_version")?;
         Ok(self.routing_version)
+    }
+
+    fn lock_tenant(&mut self, _key: &TenantKey) -> Result<(), RepositoryError> {
+        self.failures.check("lock_tenant")
     }
 }
 
 impl AuditLog for InMemoryTenants {
     fn list_audit(&mut self, filter: &AuditFilter) -> Result<Page<AuditRecord>, RepositoryError> {
+        self.failures.check("list_audit")?;
         let matching: Vec<AuditRecord> = self
             .events
             .iter()
@@ -273,6 +301,7 @@ impl IdempotencyRepository for InMemoryTenants {
         key: &str,
         not_before: DateTime<Utc>,
     ) -> Result<Option<IdempotentResponse>, RepositoryError> {
+        self.failures.check("find_response")?;
         Ok(self
             .responses
             .iter()
@@ -286,6 +315,7 @@ impl IdempotencyRepository for InMemoryTenants {
         response: &IdempotentResponse,
         expired_before: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
+        self.failures.check("remember_response")?;
         let same = |stored: &IdempotentResponse| {
             stored.actor == response.actor && stored.key == response.key
         };
@@ -304,17 +334,8 @@ impl IdempotencyRepository for InMemoryTenants {
 
 impl AuditSink for InMemoryTenants {
     fn record(&mut self, event: &AuditEvent) -> Result<(), RepositoryError> {
+        self.failures.check("record")?;
         self.events.push(event.clone());
         Ok(())
-    }
-}
-
-/// A clock that always says the same time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
     }
 }
