@@ -93,14 +93,7 @@ impl TokenDigest {
     /// computed for whatever a client sends).
     #[must_use]
     pub fn of(token: &str) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let digest = Sha256::digest(token.as_bytes());
-        let mut text = String::with_capacity(Self::LENGTH);
-        for byte in digest.iter() {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        Self(text)
+        Self(hex::encode(Sha256::digest(token.as_bytes())))
     }
 
     /// Reads a stored digest: 64 hexadecimal characters (uppercase is accepted and
