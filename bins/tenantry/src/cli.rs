@@ -322,7 +322,7 @@ mod tests {
         ])
         .unwrap();
         let smtp = cli.settings.smtp_url.unwrap();
-        assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+        assert_eq!(smtp.to_string(), "smtp://127.0.0.1:2525");
         assert_eq!(
             cli.settings.mail_from.email.to_string(),
             "no-reply@example.com"
