@@ -15,6 +15,7 @@ pub mod startup;
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
+use secrecy::{ExposeSecret as _, SecretString};
 use tenantry_tenant::{Clock, RequestContext, SystemClock};
 
 use crate::cli::{AdminCommand, Cli, Command, CreateOperatorArgs, EoxTenantCommand};
@@ -28,10 +29,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::Admin(AdminCommand::Create(args)) => {
-            create_operator(&settings, &args, admin_password.as_deref())
+            create_operator(&settings, &args, admin_password)
         }
         Command::Admin(AdminCommand::SetPassword(args)) => {
-            set_operator_password(&settings, &args, admin_password.as_deref())
+            set_operator_password(&settings, &args, admin_password)
         }
         Command::EoxTenant(EoxTenantCommand::Export(args)) => {
             let database = open_database(&settings)?;
@@ -86,11 +87,14 @@ fn open_database(settings: &Settings) -> anyhow::Result<tenantry_store::Database
 }
 
 /// The password of `tenantry admin …`: from stdin or the environment, never a flag.
-fn given_password(args: &CreateOperatorArgs, env_password: Option<&str>) -> anyhow::Result<String> {
+fn given_password(
+    args: &CreateOperatorArgs,
+    env_password: Option<SecretString>,
+) -> anyhow::Result<SecretString> {
     if args.password_stdin {
         read_password_line()
     } else if let Some(password) = env_password {
-        Ok(password.to_owned())
+        Ok(password)
     } else {
         bail!(
             "give the password on standard input with --password-stdin, or in TENANTRY_ADMIN_PASSWORD"
@@ -103,7 +107,7 @@ fn given_password(args: &CreateOperatorArgs, env_password: Option<&str>) -> anyh
 fn on_operator(
     settings: &Settings,
     args: &CreateOperatorArgs,
-    env_password: Option<&str>,
+    env_password: Option<SecretString>,
     change: fn(&tenantry_store::Database, &RequestContext, &str, &str) -> anyhow::Result<()>,
     done: &str,
 ) -> anyhow::Result<()> {
@@ -113,7 +117,12 @@ fn on_operator(
         tenantry_store::PoolOptions::default(),
     )?;
     let context = RequestContext::system(SystemClock.now());
-    change(&database, &context, &args.username, &password)?;
+    change(
+        &database,
+        &context,
+        &args.username,
+        password.expose_secret(),
+    )?;
     println!("{done} {}", args.username);
     Ok(())
 }
@@ -121,7 +130,7 @@ fn on_operator(
 fn set_operator_password(
     settings: &Settings,
     args: &CreateOperatorArgs,
-    env_password: Option<&str>,
+    env_password: Option<SecretString>,
 ) -> anyhow::Result<()> {
     let done = "changed the password of operator";
     on_operator(settings, args, env_password, operators::set_password, done)
@@ -130,7 +139,7 @@ fn set_operator_password(
 fn create_operator(
     settings: &Settings,
     args: &CreateOperatorArgs,
-    env_password: Option<&str>,
+    env_password: Option<SecretString>,
 ) -> anyhow::Result<()> {
     let done = "created operator";
     on_operator(
@@ -142,7 +151,7 @@ fn create_operator(
     )
 }
 
-fn read_password_line() -> anyhow::Result<String> {
+fn read_password_line() -> anyhow::Result<SecretString> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!("password: ");
@@ -152,9 +161,10 @@ fn read_password_line() -> anyhow::Result<String> {
         .lock()
         .read_line(&mut line)
         .context("cannot read the password from stdin")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let line = SecretString::from(line);
+    let password = line.expose_secret().trim_end_matches(['\r', '\n']);
     if password.is_empty() {
         bail!("no password on standard input");
     }
-    Ok(password)
+    Ok(password.into())
 }

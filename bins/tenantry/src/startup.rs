@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::rt::task::spawn_blocking;
 use anyhow::Context;
+use secrecy::ExposeSecret as _;
 use tenantry_http::{ApiConfig, Application, Backend, PoolUsage, Session};
 use tenantry_registration::{AccessRepository, Outbox, SecretToken};
 use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
@@ -95,7 +96,7 @@ impl Backend for StoreBackend {
 /// whichever node asked first).
 fn jwt_secret(settings: &Settings, database: &Database) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &settings.jwt_secret {
-        return Ok(secret.0.as_bytes().to_vec());
+        return Ok(secret.expose_secret().as_bytes().to_vec());
     }
     let candidate = SecretToken::generate().context("could not generate a JWT key")?;
     let mut conn = database.conn()?;
