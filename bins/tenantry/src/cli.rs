@@ -33,7 +33,7 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Settings shared by every command.
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub config: ConfigArgs,
 }
 
 /// The commands.
@@ -113,7 +113,7 @@ pub struct CreateOperatorArgs {
 /// Settings, each from its environment variable unless its flag is given. They may be
 /// written before or after the command.
 #[derive(Debug, Args)]
-pub struct SettingsArgs {
+pub struct ConfigArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
           value_parser = Hidden(parse_database_url), hide_env_values = true)]
@@ -328,14 +328,14 @@ mod tests {
             "https://Accounts.Example.com/",
         ])
         .unwrap();
-        let smtp = cli.settings.smtp_url.unwrap();
+        let smtp = cli.config.smtp_url.unwrap();
         assert_eq!(smtp.to_string(), "smtp://127.0.0.1:2525");
         assert_eq!(
-            cli.settings.mail_from.email.to_string(),
+            cli.config.mail_from.email.to_string(),
             "no-reply@example.com"
         );
         assert_eq!(
-            cli.settings.public_url.as_deref(),
+            cli.config.public_url.as_deref(),
             Some("https://accounts.example.com")
         );
     }

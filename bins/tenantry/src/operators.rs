@@ -7,7 +7,7 @@ use tenantry_registration::{Argon2idHasher, Password, PasswordHasher, Username};
 use tenantry_store::{Database, StoreError, TenantStore};
 use tenantry_tenant::{Action, AuditEvent, AuditSink, PasswordPolicy, RequestContext};
 
-use crate::settings::FirstOperator;
+use crate::config::FirstOperator;
 
 /// Operators guard every tenant: their passwords must be longer than a tenant user's
 /// default minimum.

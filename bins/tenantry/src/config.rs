@@ -1,4 +1,6 @@
-//! Typed settings, built once from the command line and environment and passed down.
+//! The server's configuration ([`ServerConfig`]), built once from the command line and
+//! environment and passed down. (Not to be confused with a tenant's
+//! `tenantry_tenant::Settings`.)
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,12 +13,12 @@ use tenantry_http::HttpSettings;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::urls::UrlConfig;
 
-use crate::cli::SettingsArgs;
+use crate::cli::ConfigArgs;
 use crate::smtp_url::SmtpUrl;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct ServerConfig {
     /// Where the control-plane database is.
     pub database_url: DatabaseUrl,
     /// The HTTP listener.
@@ -66,8 +68,9 @@ pub struct FirstOperator {
     pub password: Option<SecretString>,
 }
 
-impl Settings {
-    /// Settings for a server on `bind` over `database_url`, with defaults for the rest.
+impl ServerConfig {
+    /// The configuration of a server on `bind` over `database_url`, with defaults for the
+    /// rest.
     pub fn new(database_url: DatabaseUrl, bind: SocketAddr) -> Self {
         Self {
             database_url,
@@ -88,8 +91,8 @@ impl Settings {
     }
 }
 
-impl From<SettingsArgs> for Settings {
-    fn from(args: SettingsArgs) -> Self {
+impl From<ConfigArgs> for ServerConfig {
+    fn from(args: ConfigArgs) -> Self {
         let mut http = HttpSettings::new(args.bind);
         http.workers = args.workers;
         Self {
@@ -117,15 +120,14 @@ mod tests {
 
     #[test]
     fn debug_output_hides_every_secret() {
-        let mut settings = Settings::new(
+        let mut config = ServerConfig::new(
             DatabaseUrl::parse("postgres://app:db-secret@db/tenantry").unwrap(),
             "127.0.0.1:0".parse().unwrap(),
         );
-        settings.first_operator.password = Some("correct horse battery staple".into());
-        settings.jwt_secret = Some("a-jwt-key-of-at-least-32-characters".into());
-        settings.smtp_url =
-            Some(SmtpUrl::parse("smtps://mailer:hunter2@mail.example.com").unwrap());
-        let printed = format!("{settings:?}");
+        config.first_operator.password = Some("correct horse battery staple".into());
+        config.jwt_secret = Some("a-jwt-key-of-at-least-32-characters".into());
+        config.smtp_url = Some(SmtpUrl::parse("smtps://mailer:hunter2@mail.example.com").unwrap());
+        let printed = format!("{config:?}");
         for secret in ["db-secret", "horse", "jwt-key", "hunter2"] {
             assert!(!printed.contains(secret), "{secret}: {printed}");
         }
