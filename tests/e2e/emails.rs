@@ -26,9 +26,9 @@ fn link_path(body: &str, base: &str) -> String {
 async fn app_with_sink(database: TestDatabase) -> (TestApp, SmtpSink, String) {
     let sink = SmtpSink::start();
     let public = "http://tenantry.test";
-    let app = TestApp::spawn_with(database, |settings| {
-        sink.configure(settings);
-        settings.public_url = Some(public.to_owned());
+    let app = TestApp::spawn_with(database, |config| {
+        sink.configure(config);
+        config.public_url = Some(public.to_owned());
     })
     .await;
     app.create_tenant(json!({"name": "talent1", "display_name": "Talent One"}))

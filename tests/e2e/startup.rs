@@ -33,9 +33,9 @@ async fn the_first_operator_gets_the_configured_password(database: TestDatabase)
 }
 
 async fn a_generated_password_is_used_when_none_is_configured(database: TestDatabase) {
-    let app = TestApp::spawn_with(database, |settings| {
-        settings.first_operator.username = "root".into();
-        settings.first_operator.password = None;
+    let app = TestApp::spawn_with(database, |config| {
+        config.first_operator.username = "root".into();
+        config.first_operator.password = None;
     })
     .await;
     let hash = stored_hash(&app.database, "root").expect("root exists");
@@ -47,8 +47,8 @@ async fn a_restart_keeps_the_existing_operator(database: TestDatabase) {
     let first = TestApp::spawn(database).await;
     let before = stored_hash(&first.database, "admin").unwrap();
     let database = first.stop_and_keep_database().await;
-    let second = TestApp::spawn_with(database, |settings| {
-        settings.first_operator.password = Some("another-password-456".into());
+    let second = TestApp::spawn_with(database, |config| {
+        config.first_operator.password = Some("another-password-456".into());
     })
     .await;
     assert_eq!(stored_hash(&second.database, "admin").unwrap(), before);

@@ -6,7 +6,7 @@
 //!
 //! The app runs its outbox delivery worker (polling every 100 ms). Without an SMTP URL it
 //! only logs emails; point it at an in-process [`smtp::SmtpSink`] to read what was sent:
-//! `TestApp::spawn_with(database, |settings| sink.configure(settings))`.
+//! `TestApp::spawn_with(database, |config| sink.configure(config))`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,8 +23,8 @@ use actix_web::dev::ServerHandle;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use serde_json::Value;
+use tenantry::config::ServerConfig;
 use tenantry::delivery::DeliveryWorker;
-use tenantry::settings::Settings;
 pub use tenantry_store::testing::TestDatabase;
 
 /// The first operator's password in every test app.
@@ -35,7 +35,7 @@ pub const MAIL_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A running server and the database under it.
 pub struct TestApp {
-    /// The outbox delivery worker, if the settings run one. Declared first so that it
+    /// The outbox delivery worker, if the configuration runs one. Declared first so that it
     /// stops (on drop) before the database goes away.
     worker: Option<DeliveryWorker>,
     /// `http://127.0.0.1:PORT`
@@ -64,23 +64,23 @@ impl Reply {
 }
 
 impl TestApp {
-    /// Starts a server over `database` with test settings.
+    /// Starts a server over `database` with the test configuration.
     pub async fn spawn(database: TestDatabase) -> TestApp {
         Self::spawn_with(database, |_| {}).await
     }
 
-    /// Starts a server over `database` after `customise` has adjusted the settings.
+    /// Starts a server over `database` after `customise` has adjusted its configuration.
     pub async fn spawn_with(
         database: TestDatabase,
-        customise: impl FnOnce(&mut Settings),
+        customise: impl FnOnce(&mut ServerConfig),
     ) -> TestApp {
-        let mut settings = Settings::new(database.url(), "127.0.0.1:0".parse().unwrap());
-        settings.http.workers = Some(2);
-        settings.first_operator.password = Some(ADMIN_PASSWORD.into());
-        settings.mail_poll_interval = MAIL_POLL_INTERVAL;
-        settings.tenant_database_namespace = Some(database.tenant_namespace());
-        customise(&mut settings);
-        let server = tenantry::startup::build(settings)
+        let mut config = ServerConfig::new(database.url(), "127.0.0.1:0".parse().unwrap());
+        config.http.workers = Some(2);
+        config.first_operator.password = Some(ADMIN_PASSWORD.into());
+        config.mail_poll_interval = MAIL_POLL_INTERVAL;
+        config.tenant_database_namespace = Some(database.tenant_namespace());
+        customise(&mut config);
+        let server = tenantry::startup::build(config)
             .await
             .expect("the app starts");
         let address = format!("http://127.0.0.1:{}", server.port());

@@ -54,7 +54,7 @@ fn undelivered(database: &TestDatabase) -> Vec<(i64, u32)> {
 
 async fn queued_emails_reach_the_smtp_server_once(database: TestDatabase) {
     let sink = SmtpSink::start();
-    let app = TestApp::spawn_with(database, |settings| sink.configure(settings)).await;
+    let app = TestApp::spawn_with(database, |config| sink.configure(config)).await;
 
     enqueue(&app.database, "ada@example.com");
     enqueue(&app.database, "bob@example.com");
@@ -84,8 +84,8 @@ async fn queued_emails_reach_the_smtp_server_once(database: TestDatabase) {
 async fn an_unreachable_smtp_server_reschedules_the_email(database: TestDatabase) {
     // A sink that is started and dropped leaves a port nothing listens on.
     let closed = SmtpSink::start().smtp_url();
-    let app = TestApp::spawn_with(database, |settings| {
-        settings.smtp_url = Some(closed);
+    let app = TestApp::spawn_with(database, |config| {
+        config.smtp_url = Some(closed);
     })
     .await;
 
@@ -103,7 +103,7 @@ async fn an_unreachable_smtp_server_reschedules_the_email(database: TestDatabase
 
 async fn emails_queued_while_the_app_is_down_are_sent_after_a_restart(database: TestDatabase) {
     let sink = SmtpSink::start();
-    let first = TestApp::spawn_with(database, |settings| sink.configure(settings)).await;
+    let first = TestApp::spawn_with(database, |config| sink.configure(config)).await;
     enqueue(&first.database, "ada@example.com");
     sink.wait_for(1, WAIT);
     let database = first.stop_and_keep_database().await;
@@ -116,7 +116,7 @@ async fn emails_queued_while_the_app_is_down_are_sent_after_a_restart(database: 
         "nothing runs while the app is down"
     );
 
-    let second = TestApp::spawn_with(database, |settings| sink.configure(settings)).await;
+    let second = TestApp::spawn_with(database, |config| sink.configure(config)).await;
     let messages = sink.wait_for(2, WAIT);
     assert_eq!(messages[1].to, ["bob@example.com"]);
     std::thread::sleep(crate::MAIL_POLL_INTERVAL * 3);

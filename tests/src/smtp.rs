@@ -7,7 +7,7 @@
 //! ```no_run
 //! # async fn example(database: tenantry_e2e::TestDatabase) {
 //! let sink = tenantry_e2e::smtp::SmtpSink::start();
-//! let app = tenantry_e2e::TestApp::spawn_with(database, |settings| sink.configure(settings)).await;
+//! let app = tenantry_e2e::TestApp::spawn_with(database, |config| sink.configure(config)).await;
 //! // … register a user …
 //! let messages = sink.wait_for(1, std::time::Duration::from_secs(5));
 //! assert!(messages[0].body.contains("/activate/"));
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use tenantry::settings::Settings;
+use tenantry::config::ServerConfig;
 use tenantry::smtp_url::SmtpUrl;
 
 /// A message the sink accepted.
@@ -105,9 +105,9 @@ impl SmtpSink {
         SmtpUrl::parse(&self.url()).expect("the sink's URL parses")
     }
 
-    /// Points `settings` at this sink.
-    pub fn configure(&self, settings: &mut Settings) {
-        settings.smtp_url = Some(self.smtp_url());
+    /// Points `config` at this sink.
+    pub fn configure(&self, config: &mut ServerConfig) {
+        config.smtp_url = Some(self.smtp_url());
     }
 
     /// The messages received so far.

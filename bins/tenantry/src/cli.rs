@@ -4,6 +4,7 @@
 //! Every setting reads an environment variable and may be overridden by its flag. Values
 //! are parsed here, so an invalid one stops start-up with a message naming it.
 
+use std::convert::Infallible;
 use std::ffi::OsStr;
 use std::net::{IpAddr, SocketAddr};
 
@@ -11,6 +12,7 @@ use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lettre::message::Mailbox;
+use secrecy::SecretString;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::DomainName;
 use tenantry_tenant::urls::UrlProfile;
@@ -31,7 +33,7 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Settings shared by every command.
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub config: ConfigArgs,
 }
 
 /// The commands.
@@ -111,7 +113,7 @@ pub struct CreateOperatorArgs {
 /// Settings, each from its environment variable unless its flag is given. They may be
 /// written before or after the command.
 #[derive(Debug, Args)]
-pub struct SettingsArgs {
+pub struct ConfigArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
           value_parser = Hidden(parse_database_url), hide_env_values = true)]
@@ -138,9 +140,10 @@ pub struct SettingsArgs {
         long,
         global = true,
         env = "TENANTRY_ADMIN_PASSWORD",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = parse_secret
     )]
-    pub admin_password: Option<String>,
+    pub admin_password: Option<SecretString>,
     /// Base domain of generated tenant URLs.
     #[arg(long, global = true, env = "TENANTRY_BASE_DOMAIN", default_value = "local.openedx.io",
           value_parser = parse_domain)]
@@ -153,7 +156,7 @@ pub struct SettingsArgs {
     /// is generated once and kept in the database, shared by every node using it.
     #[arg(long, global = true, env = "TENANTRY_JWT_SECRET", hide_env_values = true,
           value_parser = Hidden(parse_jwt_secret))]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, global = true, env = "TENANTRY_WORKERS")]
     pub workers: Option<usize>,
@@ -233,14 +236,18 @@ fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
     DatabaseUrl::parse(text).map_err(|error| error.to_string())
 }
 
-fn parse_jwt_secret(text: &str) -> Result<String, String> {
+fn parse_secret(text: &str) -> Result<SecretString, Infallible> {
+    Ok(text.into())
+}
+
+fn parse_jwt_secret(text: &str) -> Result<SecretString, String> {
     if text.len() < tenantry_http::MIN_SECRET_LEN {
         return Err(format!(
             "must be at least {} bytes long",
             tenantry_http::MIN_SECRET_LEN
         ));
     }
-    Ok(text.to_owned())
+    Ok(text.into())
 }
 
 fn parse_domain(text: &str) -> Result<DomainName, String> {
@@ -321,14 +328,14 @@ mod tests {
             "https://Accounts.Example.com/",
         ])
         .unwrap();
-        let smtp = cli.settings.smtp_url.unwrap();
-        assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+        let smtp = cli.config.smtp_url.unwrap();
+        assert_eq!(smtp.to_string(), "smtp://127.0.0.1:2525");
         assert_eq!(
-            cli.settings.mail_from.email.to_string(),
+            cli.config.mail_from.email.to_string(),
             "no-reply@example.com"
         );
         assert_eq!(
-            cli.settings.public_url.as_deref(),
+            cli.config.public_url.as_deref(),
             Some("https://accounts.example.com")
         );
     }

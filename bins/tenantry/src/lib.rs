@@ -1,61 +1,63 @@
-//! The tenantry server: command line, settings, wiring and start-up.
+//! The tenantry server: command line, configuration, wiring and start-up.
 //!
 //! `main.rs` only parses the command line and calls [`run`]. Tests use
-//! [`startup::build`] with their own [`settings::Settings`] (port 0, their own database).
+//! [`startup::build`] with their own [`config::ServerConfig`] (port 0, their own
+//! database).
 
 pub mod cli;
+pub mod config;
 pub mod delivery;
 pub mod exports;
 pub mod mailer;
 pub mod operators;
-pub mod settings;
 pub mod smtp_url;
 pub mod startup;
 
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
+use secrecy::{ExposeSecret as _, SecretString};
 use tenantry_tenant::{Clock, RequestContext, SystemClock};
 
 use crate::cli::{AdminCommand, Cli, Command, CreateOperatorArgs, EoxTenantCommand};
-use crate::settings::Settings;
+use crate::config::ServerConfig;
 
 /// Runs the command the user chose.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let admin_password = cli.settings.admin_password.clone();
-    let settings = Settings::from(cli.settings);
+    let admin_password = cli.config.admin_password.clone();
+    let config = ServerConfig::from(cli.config);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings),
-        Command::Migrate => migrate(&settings),
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
         Command::Admin(AdminCommand::Create(args)) => {
-            create_operator(&settings, &args, admin_password.as_deref())
+            create_operator(&config, &args, admin_password)
         }
         Command::Admin(AdminCommand::SetPassword(args)) => {
-            set_operator_password(&settings, &args, admin_password.as_deref())
+            set_operator_password(&config, &args, admin_password)
         }
         Command::EoxTenant(EoxTenantCommand::Export(args)) => {
-            let database = open_database(&settings)?;
+            let database = open_database(&config)?;
             let mut out = std::io::stdout().lock();
             let name = args.tenant.as_deref();
-            exports::export_eox(&database, &settings.urls, name, args.format, &mut out)
+            exports::export_eox(&database, &config.urls, name, args.format, &mut out)
         }
         Command::Hosts(args) => {
-            let database = open_database(&settings)?;
+            let database = open_database(&config)?;
             let mut out = std::io::stdout().lock();
-            exports::write_hosts(&database, &settings.urls, args.ip, &mut out)
+            exports::write_hosts(&database, &config.urls, args.ip, &mut out)
         }
     }
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn serve(config: ServerConfig) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
-        let application = startup::build(settings.clone()).await?;
+        let application = startup::build(config.clone()).await?;
         log::info!(
             "tenantry listening on http://{}:{} (database {}, emails {})",
-            settings.http.bind.ip(),
+            config.http.bind.ip(),
             application.port(),
-            settings.database_url.redacted(),
-            match &settings.smtp_url {
+            config.database_url.redacted(),
+            match &config.smtp_url {
                 Some(url) => format!("to {url}"),
                 None => "logged, not sent: TENANTRY_SMTP_URL is unset".to_owned(),
             }
@@ -66,8 +68,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     })
 }
 
-fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let applied = tenantry_store::run_pending(&settings.database_url)?;
+fn migrate(config: &ServerConfig) -> anyhow::Result<()> {
+    let applied = tenantry_store::run_pending(&config.database_url)?;
     if applied.is_empty() {
         println!("database is up to date");
     }
@@ -78,19 +80,22 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// Opens the database as `tenantry migrate` and `admin create` do (migrating it first).
-fn open_database(settings: &Settings) -> anyhow::Result<tenantry_store::Database> {
+fn open_database(config: &ServerConfig) -> anyhow::Result<tenantry_store::Database> {
     Ok(tenantry_store::Database::connect(
-        &settings.database_url,
+        &config.database_url,
         tenantry_store::PoolOptions::default(),
     )?)
 }
 
 /// The password of `tenantry admin …`: from stdin or the environment, never a flag.
-fn given_password(args: &CreateOperatorArgs, env_password: Option<&str>) -> anyhow::Result<String> {
+fn given_password(
+    args: &CreateOperatorArgs,
+    env_password: Option<SecretString>,
+) -> anyhow::Result<SecretString> {
     if args.password_stdin {
         read_password_line()
     } else if let Some(password) = env_password {
-        Ok(password.to_owned())
+        Ok(password)
     } else {
         bail!(
             "give the password on standard input with --password-stdin, or in TENANTRY_ADMIN_PASSWORD"
@@ -101,48 +106,47 @@ fn given_password(args: &CreateOperatorArgs, env_password: Option<&str>) -> anyh
 /// Runs `change` on the operator named by `args` with the given password, over the
 /// configured database, as the system actor; prints `done` on success.
 fn on_operator(
-    settings: &Settings,
+    config: &ServerConfig,
     args: &CreateOperatorArgs,
-    env_password: Option<&str>,
+    env_password: Option<SecretString>,
     change: fn(&tenantry_store::Database, &RequestContext, &str, &str) -> anyhow::Result<()>,
     done: &str,
 ) -> anyhow::Result<()> {
     let password = given_password(args, env_password)?;
     let database = tenantry_store::Database::connect(
-        &settings.database_url,
+        &config.database_url,
         tenantry_store::PoolOptions::default(),
     )?;
     let context = RequestContext::system(SystemClock.now());
-    change(&database, &context, &args.username, &password)?;
+    change(
+        &database,
+        &context,
+        &args.username,
+        password.expose_secret(),
+    )?;
     println!("{done} {}", args.username);
     Ok(())
 }
 
 fn set_operator_password(
-    settings: &Settings,
+    config: &ServerConfig,
     args: &CreateOperatorArgs,
-    env_password: Option<&str>,
+    env_password: Option<SecretString>,
 ) -> anyhow::Result<()> {
     let done = "changed the password of operator";
-    on_operator(settings, args, env_password, operators::set_password, done)
+    on_operator(config, args, env_password, operators::set_password, done)
 }
 
 fn create_operator(
-    settings: &Settings,
+    config: &ServerConfig,
     args: &CreateOperatorArgs,
-    env_password: Option<&str>,
+    env_password: Option<SecretString>,
 ) -> anyhow::Result<()> {
     let done = "created operator";
-    on_operator(
-        settings,
-        args,
-        env_password,
-        operators::create_operator,
-        done,
-    )
+    on_operator(config, args, env_password, operators::create_operator, done)
 }
 
-fn read_password_line() -> anyhow::Result<String> {
+fn read_password_line() -> anyhow::Result<SecretString> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!("password: ");
@@ -152,9 +156,10 @@ fn read_password_line() -> anyhow::Result<String> {
         .lock()
         .read_line(&mut line)
         .context("cannot read the password from stdin")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let line = SecretString::from(line);
+    let password = line.expose_secret().trim_end_matches(['\r', '\n']);
     if password.is_empty() {
         bail!("no password on standard input");
     }
-    Ok(password)
+    Ok(password.into())
 }

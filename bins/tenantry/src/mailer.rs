@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 
-use crate::smtp_url::{SmtpSecurity, SmtpUrl};
+use crate::smtp_url::SmtpUrl;
 
 /// How long one SMTP command may take before the attempt fails (and is retried later).
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -57,50 +55,24 @@ impl Mailer for LogMailer {
 }
 
 /// Sends through an SMTP server with lettre's blocking transport, one connection per
-/// email.
-#[derive(Clone)]
+/// email. `Debug` shows the server but no password: lettre prints its credentials as
+/// `Credentials`.
+#[derive(Debug, Clone)]
 pub struct SmtpMailer {
     transport: SmtpTransport,
     from: Mailbox,
-    server: String,
-}
-
-impl std::fmt::Debug for SmtpMailer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpMailer")
-            .field("server", &self.server)
-            .field("from", &self.from.to_string())
-            .finish_non_exhaustive()
-    }
 }
 
 impl SmtpMailer {
     /// A mailer for the server at `url`, sending as `from`. Fails only when the TLS
     /// settings cannot be prepared; nothing connects until the first email.
     pub fn new(url: &SmtpUrl, from: Mailbox) -> Result<SmtpMailer, MailError> {
-        let mut builder = SmtpTransport::builder_dangerous(url.host.as_str())
-            .port(url.port)
-            .timeout(Some(SMTP_TIMEOUT));
-        let tls = |host: &str| {
-            TlsParameters::new(host.to_owned())
-                .map_err(|error| MailError::Permanent(format!("TLS set-up failed: {error}")))
-        };
-        builder = match url.security {
-            SmtpSecurity::Plain => builder.tls(Tls::None),
-            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls(&url.host)?)),
-            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls(&url.host)?)),
-        };
-        if let Some(credentials) = &url.credentials {
-            builder = builder.credentials(Credentials::new(
-                credentials.username.clone(),
-                credentials.password.clone(),
-            ));
-        }
-        Ok(SmtpMailer {
-            transport: builder.build(),
-            from,
-            server: url.to_string(),
-        })
+        let transport = url
+            .transport()
+            .map_err(|error| MailError::Permanent(format!("TLS set-up failed: {error}")))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        Ok(SmtpMailer { transport, from })
     }
 
     fn message(&self, to: &str, subject: &str, body: &str) -> Result<Message, MailError> {
@@ -184,7 +156,7 @@ mod tests {
         let mailer = SmtpMailer::new(&url, parse_mailbox("a@example.com").unwrap()).unwrap();
         let printed = format!("{mailer:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
-        assert!(printed.contains("mail.example.com"), "{printed}");
+        assert!(printed.contains("\"mail.example.com\""), "{printed}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The `tenantry` executable: reads settings, then runs the chosen command.
+//! The `tenantry` executable: reads its configuration, then runs the chosen command.
 
 use std::process::ExitCode;
 

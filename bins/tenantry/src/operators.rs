@@ -1,12 +1,13 @@
 //! Operator accounts: the first one at start-up, and `tenantry admin create`.
 
 use anyhow::{Context, bail};
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tenantry_registration::{Argon2idHasher, Password, PasswordHasher, Username};
 use tenantry_store::{Database, StoreError, TenantStore};
 use tenantry_tenant::{Action, AuditEvent, AuditSink, PasswordPolicy, RequestContext};
 
-use crate::settings::FirstOperator;
+use crate::config::FirstOperator;
 
 /// Operators guard every tenant: their passwords must be longer than a tenant user's
 /// default minimum.
@@ -91,7 +92,7 @@ pub fn ensure_first_operator(
     }
     match &first.password {
         Some(password) => {
-            create_operator(database, context, &first.username, password)
+            create_operator(database, context, &first.username, password.expose_secret())
                 .context("creating the first operator from TENANTRY_ADMIN_PASSWORD")?;
             log::info!(
                 "created operator {:?} with the configured password",

@@ -1,4 +1,5 @@
-//! `TENANTRY_SMTP_URL`: where outbox emails are sent, parsed once at start-up.
+//! `TENANTRY_SMTP_URL`: where outbox emails are sent, checked once at start-up and handed
+//! to lettre's own URL support ([`SmtpTransport::from_url`]).
 //!
 //! - `smtp://host:port` — plain SMTP, for a local relay or a test sink (port 25 by default);
 //! - `smtp://host:port?tls=starttls` (or `tls=required`) — STARTTLS, refused if the server
@@ -6,63 +7,29 @@
 //! - `smtps://host:port` — TLS from the first byte (port 465 by default);
 //! - `user:password@` before the host in any of them to authenticate; both are
 //!   percent-decoded (`%40` for `@`).
+//!
+//! lettre reads more than this; the check refuses what it would misread or what weakens
+//! TLS: `tls=opportunistic` (a STARTTLS that an attacker can strip), a path (lettre would
+//! send it as the EHLO name), an IPv6 address (lettre would look `[::1]` up as a host name),
+//! and a user name without a password (lettre would silently not authenticate).
 
 use std::fmt;
 use std::str::FromStr;
 
-use url::Url;
+use lettre::SmtpTransport;
+use lettre::transport::smtp::{self, SmtpTransportBuilder};
+use percent_encoding::percent_decode_str;
+use secrecy::{ExposeSecret as _, SecretString};
+use url::{Host, Url};
 
-/// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpSecurity {
-    /// No TLS: for a relay on the same host or network, and tests.
-    Plain,
-    /// Plain connection upgraded with STARTTLS, which the server must offer.
-    StartTls,
-    /// TLS from the start (`smtps`).
-    Tls,
-}
-
-impl SmtpSecurity {
-    /// The port used when the URL names none.
-    pub fn default_port(self) -> u16 {
-        match self {
-            SmtpSecurity::Plain => 25,
-            SmtpSecurity::StartTls => 587,
-            SmtpSecurity::Tls => 465,
-        }
-    }
-}
-
-/// A parsed SMTP server URL. Its `Debug` and `Display` never show the password.
-#[derive(Clone, PartialEq, Eq)]
+/// A checked SMTP server URL. Its `Debug` and `Display` never show the password.
+#[derive(Debug, Clone)]
 pub struct SmtpUrl {
-    /// How the connection is protected.
-    pub security: SmtpSecurity,
-    /// Host name or IP address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// User name and password, when the server wants them.
-    pub credentials: Option<SmtpCredentials>,
-}
-
-/// Credentials for SMTP AUTH.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SmtpCredentials {
-    /// The user name.
-    pub username: String,
-    /// The password; never printed.
-    pub password: String,
-}
-
-impl fmt::Debug for SmtpCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpCredentials")
-            .field("username", &self.username)
-            .field("password", &"***")
-            .finish()
-    }
+    /// The URL as lettre reads it (`tls=starttls` spelled `tls=required`), password
+    /// included.
+    url: SecretString,
+    /// `smtp://user:***@host:port?tls=starttls`: the URL for logs.
+    redacted: String,
 }
 
 /// Why an SMTP URL was refused.
@@ -77,6 +44,9 @@ pub enum SmtpUrlError {
     /// No host.
     #[error("the URL names no host")]
     NoHost,
+    /// An IPv6 address as the host.
+    #[error("the SMTP client cannot connect to an IPv6 address; give a host name")]
+    Ipv6Host,
     /// A `tls=` value other than `starttls` or `required`.
     #[error("tls= must be starttls (or required), not {0:?}")]
     Tls(String),
@@ -86,26 +56,27 @@ pub enum SmtpUrlError {
     /// A password without a user name.
     #[error("a password needs a user name")]
     PasswordWithoutUser,
+    /// A user name without a password.
+    #[error("a user name needs a password (USER:PASSWORD@HOST)")]
+    UserWithoutPassword,
     /// Credentials that are not valid UTF-8 once percent-decoded.
     #[error("the user name or password is not valid UTF-8 once percent-decoded")]
     Encoding,
 }
 
 impl SmtpUrl {
-    /// Parses `smtp://[user[:password]@]host[:port][?tls=starttls]` or `smtps://…`.
+    /// Checks `smtp://[user:password@]host[:port][?tls=starttls]` or `smtps://…`.
     pub fn parse(text: &str) -> Result<SmtpUrl, SmtpUrlError> {
         // url's errors never quote the input, so they cannot leak the password.
-        let url = Url::parse(text).map_err(|error| SmtpUrlError::Syntax(error.to_string()))?;
-        let mut security = match url.scheme() {
-            "smtp" => SmtpSecurity::Plain,
-            "smtps" => SmtpSecurity::Tls,
-            other => return Err(SmtpUrlError::Scheme(other.to_owned())),
-        };
+        let mut url = Url::parse(text).map_err(|error| SmtpUrlError::Syntax(error.to_string()))?;
+        let tls = url.scheme() == "smtps";
+        if !tls && url.scheme() != "smtp" {
+            return Err(SmtpUrlError::Scheme(url.scheme().to_owned()));
+        }
+        let mut starttls = false;
         for (key, value) in url.query_pairs() {
             match (key.as_ref(), value.as_ref()) {
-                ("tls", "starttls" | "required") if security == SmtpSecurity::Plain => {
-                    security = SmtpSecurity::StartTls;
-                }
+                ("tls", "starttls" | "required") if !tls && !starttls => starttls = true,
                 ("tls", other) => return Err(SmtpUrlError::Tls(other.to_owned())),
                 _ => return Err(SmtpUrlError::Unexpected("query parameter")),
             }
@@ -117,53 +88,48 @@ impl SmtpUrl {
             return Err(SmtpUrlError::Unexpected("fragment"));
         }
         let host = match url.host() {
-            Some(url::Host::Ipv6(address)) => address.to_string(),
+            Some(Host::Ipv6(_)) => return Err(SmtpUrlError::Ipv6Host),
             Some(host) => host.to_string(),
             None => return Err(SmtpUrlError::NoHost),
         };
         if host.is_empty() {
             return Err(SmtpUrlError::NoHost);
         }
-        let credentials = match (url.username(), url.password()) {
-            ("", None) => None,
+        let user = match (url.username(), url.password()) {
+            ("", None) => String::new(),
             ("", Some(_)) => return Err(SmtpUrlError::PasswordWithoutUser),
-            (username, password) => Some(SmtpCredentials {
-                username: decode(username)?,
-                password: decode(password.unwrap_or(""))?,
-            }),
+            (_, None) => return Err(SmtpUrlError::UserWithoutPassword),
+            (user, Some(password)) => {
+                decode(password)?;
+                format!("{}:***@", decode(user)?)
+            }
         };
+        let (scheme, default_port, query) = match (tls, starttls) {
+            (true, _) => ("smtps", 465, ""),
+            (false, true) => ("smtp", 587, "?tls=starttls"),
+            (false, false) => ("smtp", 25, ""),
+        };
+        let port = url.port().unwrap_or(default_port);
+        url.set_query(starttls.then_some("tls=required"));
         Ok(SmtpUrl {
-            security,
-            port: url.port().unwrap_or(security.default_port()),
-            host,
-            credentials,
+            redacted: format!("{scheme}://{user}{host}:{port}{query}"),
+            url: String::from(url).into(),
         })
+    }
+
+    /// lettre's transport builder for this server, with its TLS settings and credentials.
+    /// Fails only when TLS cannot be set up; nothing connects yet.
+    pub fn transport(&self) -> Result<SmtpTransportBuilder, smtp::Error> {
+        SmtpTransport::from_url(self.url.expose_secret())
     }
 }
 
+/// Percent-decodes `text`, which must then be UTF-8.
 fn decode(text: &str) -> Result<String, SmtpUrlError> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let byte = bytes[index];
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(value) => {
-                decoded.push(value);
-                index += 3;
-            }
-            None => {
-                decoded.push(byte);
-                index += 1;
-            }
-        }
+    match percent_decode_str(text).decode_utf8() {
+        Ok(decoded) => Ok(decoded.into_owned()),
+        Err(_) => Err(SmtpUrlError::Encoding),
     }
-    String::from_utf8(decoded).map_err(|_| SmtpUrlError::Encoding)
 }
 
 impl FromStr for SmtpUrl {
@@ -177,29 +143,7 @@ impl FromStr for SmtpUrl {
 /// `smtp://user:***@host:port?tls=starttls`: the URL with its password hidden.
 impl fmt::Display for SmtpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.security {
-            SmtpSecurity::Tls => "smtps",
-            SmtpSecurity::Plain | SmtpSecurity::StartTls => "smtp",
-        };
-        write!(f, "{scheme}://")?;
-        if let Some(credentials) = &self.credentials {
-            write!(f, "{}:***@", credentials.username)?;
-        }
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)?;
-        } else {
-            write!(f, "{}:{}", self.host, self.port)?;
-        }
-        if self.security == SmtpSecurity::StartTls {
-            f.write_str("?tls=starttls")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for SmtpUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SmtpUrl({self})")
+        f.write_str(&self.redacted)
     }
 }
 
@@ -207,45 +151,63 @@ impl fmt::Debug for SmtpUrl {
 mod tests {
     use super::*;
 
+    fn shown(text: &str) -> String {
+        SmtpUrl::parse(text).unwrap().to_string()
+    }
+
     #[test]
     fn a_plain_url_names_host_and_port() {
-        let url = SmtpUrl::parse("smtp://127.0.0.1:2525").unwrap();
-        assert_eq!(url.security, SmtpSecurity::Plain);
-        assert_eq!(url.host, "127.0.0.1");
-        assert_eq!(url.port, 2525);
-        assert_eq!(url.credentials, None);
-        assert_eq!(url.to_string(), "smtp://127.0.0.1:2525");
+        assert_eq!(shown("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525");
+        assert_eq!(shown("smtp://127.0.0.1:2525/"), "smtp://127.0.0.1:2525");
     }
 
     #[test]
     fn ports_default_by_security() {
-        assert_eq!(SmtpUrl::parse("smtp://mail").unwrap().port, 25);
-        let starttls = SmtpUrl::parse("smtp://mail?tls=starttls").unwrap();
+        assert_eq!(shown("smtp://mail"), "smtp://mail:25");
         assert_eq!(
-            (starttls.security, starttls.port),
-            (SmtpSecurity::StartTls, 587)
+            shown("smtp://mail?tls=starttls"),
+            "smtp://mail:587?tls=starttls"
         );
-        let required = SmtpUrl::parse("smtp://mail:2587?tls=required").unwrap();
         assert_eq!(
-            (required.security, required.port),
-            (SmtpSecurity::StartTls, 2587)
+            shown("smtp://mail:2587?tls=required"),
+            "smtp://mail:2587?tls=starttls"
         );
-        let tls = SmtpUrl::parse("smtps://mail.example.com").unwrap();
-        assert_eq!((tls.security, tls.port), (SmtpSecurity::Tls, 465));
+        assert_eq!(
+            shown("smtps://mail.example.com"),
+            "smtps://mail.example.com:465"
+        );
+    }
+
+    #[test]
+    fn lettre_gets_its_own_spelling_of_starttls() {
+        let url = SmtpUrl::parse("smtp://u:p%40ss@mail:2587?tls=starttls").unwrap();
+        assert_eq!(
+            url.url.expose_secret(),
+            "smtp://u:p%40ss@mail:2587?tls=required"
+        );
+        let plain = SmtpUrl::parse("smtp://mail/").unwrap();
+        assert_eq!(plain.url.expose_secret(), "smtp://mail/");
+    }
+
+    #[test]
+    fn lettre_accepts_every_url_that_passes() {
+        for text in [
+            "smtp://127.0.0.1:2525",
+            "smtp://mail?tls=starttls",
+            "smtp://u:p%40ss@mail:2587?tls=required",
+            "smtps://ops%40example.com:s%3Acr%40t@mail.example.com",
+        ] {
+            let url = SmtpUrl::parse(text).unwrap();
+            assert!(url.transport().is_ok(), "{text}");
+        }
     }
 
     #[test]
     fn credentials_are_percent_decoded_and_never_printed() {
         let url = SmtpUrl::parse("smtps://ops%40example.com:s%3Acr%40t@mail.example.com").unwrap();
-        let credentials = url.credentials.clone().unwrap();
-        assert_eq!(credentials.username, "ops@example.com");
-        assert_eq!(credentials.password, "s:cr@t");
-        for printed in [
-            format!("{url}"),
-            format!("{url:?}"),
-            format!("{credentials:?}"),
-        ] {
+        for printed in [format!("{url}"), format!("{url:?}")] {
             assert!(!printed.contains("cr@t"), "{printed}");
+            assert!(!printed.contains("cr%40t"), "{printed}");
             assert!(!printed.contains("s%3A"), "{printed}");
         }
         assert_eq!(
@@ -255,24 +217,24 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_hosts_are_bracketed_when_printed() {
-        let url = SmtpUrl::parse("smtp://[::1]:2525").unwrap();
-        assert_eq!(url.host, "::1");
-        assert_eq!(url.to_string(), "smtp://[::1]:2525");
-    }
-
-    #[test]
     fn invalid_urls_are_refused_with_a_reason() {
         let refused = [
             ("mail.example.com", "not a URL"),
             ("http://mail.example.com", "scheme"),
             ("smtp://mail?tls=opportunistic", "tls="),
             ("smtps://mail?tls=starttls", "tls="),
+            ("smtp://mail?tls=starttls&tls=required", "tls="),
             ("smtp://mail?timeout=3", "query"),
             ("smtp://mail/path", "path"),
+            ("smtp://mail#top", "fragment"),
             ("smtp://:secret@mail", "user name"),
+            ("smtp://user@mail", "needs a password"),
+            ("smtp://user:@mail", "needs a password"),
             ("smtp://u:%FF@mail", "UTF-8"),
+            ("smtp://%FF:p@mail", "UTF-8"),
             ("smtp://mail:99999", "not a URL"),
+            ("smtp:", "no host"),
+            ("smtp://[::1]:2525", "IPv6"),
         ];
         for (text, reason) in refused {
             let error = SmtpUrl::parse(text).unwrap_err().to_string();

@@ -7,15 +7,16 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::rt::task::spawn_blocking;
 use anyhow::Context;
+use secrecy::ExposeSecret as _;
 use tenantry_http::{ApiConfig, Application, PoolUsage, Session, Storage};
 use tenantry_registration::{AccessRepository, Outbox, SecretToken};
 use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
 use tenantry_tenant::{Clock, RepositoryError, RequestContext, SystemClock};
 
+use crate::config::ServerConfig;
 use crate::delivery::{Delivery, DeliveryWorker, OutboxSource};
 use crate::mailer::{LogMailer, Mailer, SmtpMailer};
 use crate::operators::ensure_first_operator;
-use crate::settings::Settings;
 
 /// How long a JWT from `/oauth/token` is valid.
 pub const JWT_LIFETIME: Duration = Duration::from_secs(3600);
@@ -93,9 +94,9 @@ impl Storage for StoreBackend {
 
 /// The configured JWT key, or the one this deployment keeps in its database (stored by
 /// whichever node asked first).
-fn jwt_secret(settings: &Settings, database: &Database) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &settings.jwt_secret {
-        return Ok(secret.0.as_bytes().to_vec());
+fn jwt_secret(config: &ServerConfig, database: &Database) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.expose_secret().as_bytes().to_vec());
     }
     let candidate = SecretToken::generate().context("could not generate a JWT key")?;
     let mut conn = database.conn()?;
@@ -132,11 +133,11 @@ impl OutboxSource for StoreOutbox {
     }
 }
 
-/// The mailer the settings ask for: SMTP when `smtp_url` is set, else the log.
-pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
-    match &settings.smtp_url {
+/// The mailer the configuration asks for: SMTP when `smtp_url` is set, else the log.
+pub fn mailer(config: &ServerConfig) -> anyhow::Result<Arc<dyn Mailer>> {
+    match &config.smtp_url {
         Some(url) => {
-            let mailer = SmtpMailer::new(url, settings.mail_from.clone())
+            let mailer = SmtpMailer::new(url, config.mail_from.clone())
                 .with_context(|| format!("cannot set up the SMTP client for {url}"))?;
             Ok(Arc::new(mailer))
         }
@@ -183,10 +184,10 @@ impl Server {
 
 /// Connects to the database (applying migrations), creates the first operator if there is
 /// none, binds the server and starts the outbox delivery worker (unless
-/// `settings.deliver_emails` is off). Blocking steps run off the async runtime.
-pub async fn build(settings: Settings) -> anyhow::Result<Server> {
-    let mailer = mailer(&settings)?;
-    let url = settings.database_url.clone();
+/// `config.deliver_emails` is off). Blocking steps run off the async runtime.
+pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
+    let mailer = mailer(&config)?;
+    let url = config.database_url.clone();
     let options = PoolOptions::default();
     let max_connections = options.max_size;
     let database = spawn_blocking(move || Database::connect(&url, options))
@@ -194,16 +195,16 @@ pub async fn build(settings: Settings) -> anyhow::Result<Server> {
         .with_context(|| {
             format!(
                 "cannot open the database {}",
-                settings.database_url.redacted()
+                config.database_url.redacted()
             )
         })?;
-    let first_operator = settings.first_operator.clone();
+    let first_operator = config.first_operator.clone();
     let bootstrap_database = database.clone();
-    let bootstrap_settings = settings.clone();
+    let bootstrap_config = config.clone();
     let secret = spawn_blocking(move || {
         let context = RequestContext::system(SystemClock.now());
         ensure_first_operator(&bootstrap_database, &context, &first_operator)?;
-        jwt_secret(&bootstrap_settings, &bootstrap_database)
+        jwt_secret(&bootstrap_config, &bootstrap_database)
     })
     .await??;
     let outbox = StoreOutbox::new(database.clone());
@@ -211,26 +212,26 @@ pub async fn build(settings: Settings) -> anyhow::Result<Server> {
         database,
         max_connections,
     });
-    let config = ApiConfig {
-        urls: settings.urls.clone(),
+    let api = ApiConfig {
+        urls: config.urls.clone(),
         jwt_secret: secret.into(),
         jwt_lifetime: JWT_LIFETIME,
         password_cache_ttl: PASSWORD_CACHE_TTL,
         resolve_staleness: RESOLVE_STALENESS,
         login_burst: LOGIN_BURST,
         registrations_per_minute: REGISTRATIONS_PER_MINUTE,
-        public_url: settings.public_url.clone(),
+        public_url: config.public_url.clone(),
         provisioner: Arc::from(tenantry_store::provisioner_in(
-            &settings.database_url,
-            settings.tenant_database_namespace.as_deref(),
+            &config.database_url,
+            config.tenant_database_namespace.as_deref(),
         )),
         clock: Arc::new(SystemClock),
     };
-    let http = Application::build(&settings.http, backend, config)
-        .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
-    let worker = if settings.deliver_emails {
+    let http = Application::build(&config.http, backend, api)
+        .with_context(|| format!("cannot listen on {}", config.http.bind))?;
+    let worker = if config.deliver_emails {
         let delivery = Delivery::new(outbox, mailer, Arc::new(SystemClock));
-        let worker = DeliveryWorker::start(delivery, settings.mail_poll_interval)
+        let worker = DeliveryWorker::start(delivery, config.mail_poll_interval)
             .context("cannot start the outbox delivery thread")?;
         Some(worker)
     } else {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use secrecy::{ExposeSecret as _, SecretString};
 use tenantry_tenant::PasswordPolicy;
 use thiserror::Error;
 
@@ -9,7 +10,8 @@ use crate::error::{RandomnessError, random_below};
 
 /// A password that satisfied a tenant's [`PasswordPolicy`] (or was generated to).
 ///
-/// The secret is deliberately hard to leak: `Debug` prints `Password(***)`, there is no
+/// The secret is deliberately hard to leak: it is a [`SecretString`], so `Debug` prints
+/// `Password(SecretBox<str>([REDACTED]))` and the memory is wiped on drop; there is no
 /// `Display` and no serde; read it with [`Password::expose`] where it is really needed
 /// (hashing).
 ///
@@ -20,7 +22,7 @@ use crate::error::{RandomnessError, random_below};
 /// let policy = PasswordPolicy { require_digit: true, ..PasswordPolicy::default() };
 /// let password = Password::parse("correct horse 9", &policy)?;
 /// assert_eq!(password.expose(), "correct horse 9");
-/// assert_eq!(format!("{password:?}"), "Password(***)");
+/// assert!(!format!("{password:?}").contains("horse"));
 ///
 /// let err = Password::parse("short", &policy).unwrap_err();
 /// assert_eq!(
@@ -29,8 +31,8 @@ use crate::error::{RandomnessError, random_below};
 /// );
 /// # Ok::<(), tenantry_registration::PasswordError>(())
 /// ```
-#[derive(Clone)]
-pub struct Password(String);
+#[derive(Clone, Debug)]
+pub struct Password(SecretString);
 
 /// One rule of a [`PasswordPolicy`] that a password broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
@@ -184,7 +186,7 @@ impl Password {
             }
         }
         if violations.is_empty() {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw.into()))
         } else {
             Err(PasswordError { violations })
         }
@@ -247,7 +249,7 @@ impl Password {
     /// The secret itself. Call it only where the text is really needed (hashing).
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -272,12 +274,6 @@ fn is_digit(c: char) -> bool {
 
 fn is_symbol(c: char) -> bool {
     !c.is_alphanumeric() && !c.is_whitespace()
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(***)")
-    }
 }
 
 #[cfg(test)]
@@ -370,8 +366,13 @@ mod tests {
     #[test]
     fn debug_hides_the_secret() {
         let password = Password::parse("hunter2hunter2", &PasswordPolicy::default()).unwrap();
-        assert_eq!(format!("{password:?}"), "Password(***)");
-        assert_eq!(format!("{:?}", Some(password)), "Some(Password(***))");
+        for shown in [format!("{password:?}"), format!("{:?}", Some(password))] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(
+                shown.contains("Password(SecretBox<str>([REDACTED]))"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use thiserror::Error;
@@ -14,7 +15,8 @@ use crate::error::{RandomnessError, fill_random};
 /// (43 characters), fit for a URL path.
 ///
 /// Only the user ever sees it (in an emailed link); the store keeps its [`TokenDigest`].
-/// `Debug` prints `SecretToken(***)`; read it with [`SecretToken::expose`].
+/// It is a [`SecretString`]: `Debug` prints `SecretToken(SecretBox<str>([REDACTED]))` and the
+/// memory is wiped on drop; read it with [`SecretToken::expose`].
 ///
 /// ```
 /// use tenantry_registration::{SecretToken, TokenDigest};
@@ -28,8 +30,8 @@ use crate::error::{RandomnessError, fill_random};
 /// assert!(stored.matches(&presented));
 /// # Ok::<(), tenantry_registration::TokenError>(())
 /// ```
-#[derive(Clone)]
-pub struct SecretToken(String);
+#[derive(Clone, Debug)]
+pub struct SecretToken(SecretString);
 
 /// The SHA-256 digest of a token's text, as 64 lowercase hexadecimal characters: what the
 /// store keeps and looks tokens up by.
@@ -63,25 +65,19 @@ impl SecretToken {
     pub fn generate() -> Result<Self, TokenError> {
         let mut bytes = [0u8; Self::BYTES];
         fill_random(&mut bytes)?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes).into()))
     }
 
     /// The token's text, to put in a link.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     /// The digest to store.
     #[must_use]
     pub fn digest(&self) -> TokenDigest {
-        TokenDigest::of(&self.0)
-    }
-}
-
-impl fmt::Debug for SecretToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretToken(***)")
+        TokenDigest::of(self.expose())
     }
 }
 
@@ -93,14 +89,7 @@ impl TokenDigest {
     /// computed for whatever a client sends).
     #[must_use]
     pub fn of(token: &str) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let digest = Sha256::digest(token.as_bytes());
-        let mut text = String::with_capacity(Self::LENGTH);
-        for byte in digest.iter() {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        Self(text)
+        Self(hex::encode(Sha256::digest(token.as_bytes())))
     }
 
     /// Reads a stored digest: 64 hexadecimal characters (uppercase is accepted and
@@ -171,7 +160,9 @@ mod tests {
     #[test]
     fn debug_hides_the_token() {
         let token = SecretToken::generate().unwrap();
-        assert_eq!(format!("{token:?}"), "SecretToken(***)");
+        let shown = format!("{token:?}");
+        assert_eq!(shown, "SecretToken(SecretBox<str>([REDACTED]))");
+        assert!(!shown.contains(token.expose()));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use secrecy::{ExposeSecret as _, SecretString};
+
 use crate::StoreError;
 
 /// The forms [`DatabaseUrl::parse`] accepts, for error messages.
@@ -41,19 +43,21 @@ impl fmt::Display for Backend {
 /// A parsed database URL.
 ///
 /// `Display` and `Debug` show the [`redacted`](DatabaseUrl::redacted) form, so a
-/// PostgreSQL password cannot reach a log by accident.
-#[derive(Clone, PartialEq, Eq)]
+/// PostgreSQL password cannot reach a log by accident. (The `Debug` impl is written by hand
+/// because it shows that form: backend, host and database are what an operator needs;
+/// the URL itself is a [`SecretString`].)
+#[derive(Clone)]
 pub struct DatabaseUrl {
     target: Target,
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 enum Target {
     /// The path of the database file, as given (relative to the working directory or
     /// absolute).
     Sqlite(PathBuf),
-    /// The whole URL, handed to libpq as is.
-    Postgres(String),
+    /// The whole URL, handed to libpq as is; it may hold a password.
+    Postgres(SecretString),
 }
 
 impl DatabaseUrl {
@@ -89,7 +93,7 @@ impl DatabaseUrl {
         match scheme.to_ascii_lowercase().as_str() {
             "sqlite" => parse_sqlite_path(rest.strip_prefix("//").unwrap_or(rest)),
             "postgres" | "postgresql" if rest.starts_with("//") => Ok(DatabaseUrl {
-                target: Target::Postgres(text.to_owned()),
+                target: Target::Postgres(text.into()),
             }),
             _ => Err(unsupported()),
         }
@@ -122,7 +126,7 @@ impl DatabaseUrl {
     pub fn redacted(&self) -> String {
         match &self.target {
             Target::Sqlite(path) => format!("sqlite://{}", path.display()),
-            Target::Postgres(url) => redact(url),
+            Target::Postgres(url) => redact(url.expose_secret()),
         }
     }
 
@@ -132,7 +136,7 @@ impl DatabaseUrl {
     pub(crate) fn reveal(&self) -> String {
         match &self.target {
             Target::Sqlite(path) => format!("sqlite://{}", path.display()),
-            Target::Postgres(url) => url.clone(),
+            Target::Postgres(url) => url.expose_secret().to_owned(),
         }
     }
 
@@ -142,7 +146,7 @@ impl DatabaseUrl {
         let Target::Postgres(url) = &self.target else {
             return text.to_owned();
         };
-        secrets(url)
+        secrets(url.expose_secret())
             .into_iter()
             .fold(text.to_owned(), |text, secret| text.replace(secret, "***"))
     }
@@ -153,12 +157,13 @@ impl DatabaseUrl {
         let Target::Postgres(url) = &self.target else {
             return None;
         };
+        let url = url.expose_secret();
         let query = url.split_once('?').map_or("", |(_, query)| query);
         let has_timeout = query
             .split('&')
             .any(|pair| pair.split('=').next() == Some("connect_timeout"));
         if has_timeout {
-            return Some(url.clone());
+            return Some(url.to_owned());
         }
         let separator = if url.contains('?') { '&' } else { '?' };
         Some(format!(

@@ -47,7 +47,7 @@ impl fmt::Debug for RegistrationForm {
 /// A registration whose fields all passed, ready to be hashed and recorded with
 /// [`record_registration`](super::record_registration).
 ///
-/// `Debug` does not print the password ([`Password`]'s `Debug` is `Password(***)`).
+/// `Debug` does not print the password ([`Password`] holds it as a `secrecy::SecretString`).
 #[derive(Debug, Clone)]
 pub struct PreparedRegistration {
     /// The username.

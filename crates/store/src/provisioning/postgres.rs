@@ -28,7 +28,7 @@ pub(crate) const PASSWORD_LENGTH: usize = 32;
 /// statements take no parameters), where it is hashed with the server's
 /// `password_encryption`; a server that logs DDL statements (`log_statement = ddl`) would
 /// log it. tenantry itself never logs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PostgresProvisioner {
     admin_url: DatabaseUrl,
     namespace: Option<String>,

@@ -1,22 +1,24 @@
-//! Typed settings, built once from the command line and environment and passed down.
+//! The server's configuration ([`ServerConfig`]), built once from the command line and
+//! environment and passed down. (Not to be confused with a tenant's
+//! `tenantry_tenant::Settings`.)
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use lettre::Address;
 use lettre::message::Mailbox;
+use secrecy::SecretString;
 
 use tenantry_http::HttpSettings;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::urls::UrlConfig;
 
-use crate::cli::SettingsArgs;
+use crate::cli::ConfigArgs;
 use crate::smtp_url::SmtpUrl;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct ServerConfig {
     /// Where the control-plane database is.
     pub database_url: DatabaseUrl,
     /// The HTTP listener.
@@ -26,7 +28,7 @@ pub struct Settings {
     /// How tenant URLs are generated.
     pub urls: UrlConfig,
     /// The configured JWT signing key; `None` uses the one kept in the database.
-    pub jwt_secret: Option<Secret>,
+    pub jwt_secret: Option<SecretString>,
     /// Where outbox emails are sent; `None` only logs them (recipient and subject).
     pub smtp_url: Option<SmtpUrl>,
     /// The sender of outbox emails.
@@ -57,36 +59,18 @@ pub fn default_mail_from() -> Mailbox {
     Mailbox::new(Some("tenantry".into()), address)
 }
 
-/// A secret setting: its `Debug` output never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// The operator created when the database has none.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FirstOperator {
     /// Its name.
     pub username: String,
     /// Its password; `None` generates one and logs it once.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
 }
 
-impl fmt::Debug for FirstOperator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FirstOperator")
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
-
-impl Settings {
-    /// Settings for a server on `bind` over `database_url`, with defaults for the rest.
+impl ServerConfig {
+    /// The configuration of a server on `bind` over `database_url`, with defaults for the
+    /// rest.
     pub fn new(database_url: DatabaseUrl, bind: SocketAddr) -> Self {
         Self {
             database_url,
@@ -107,8 +91,8 @@ impl Settings {
     }
 }
 
-impl From<SettingsArgs> for Settings {
-    fn from(args: SettingsArgs) -> Self {
+impl From<ConfigArgs> for ServerConfig {
+    fn from(args: ConfigArgs) -> Self {
         let mut http = HttpSettings::new(args.bind);
         http.workers = args.workers;
         Self {
@@ -119,7 +103,7 @@ impl From<SettingsArgs> for Settings {
                 password: args.admin_password,
             },
             urls: UrlConfig::new(args.url_profile, args.base_domain),
-            jwt_secret: args.jwt_secret.map(Secret),
+            jwt_secret: args.jwt_secret,
             smtp_url: args.smtp_url,
             mail_from: args.mail_from,
             public_url: args.public_url,
@@ -135,26 +119,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_output_hides_the_password() {
-        let operator = FirstOperator {
-            username: "admin".into(),
-            password: Some("correct horse battery staple".into()),
-        };
-        let printed = format!("{operator:?}");
-        assert!(!printed.contains("horse"), "{printed}");
-        assert!(printed.contains("***"));
-    }
-
-    #[test]
-    fn debug_output_hides_the_smtp_password() {
-        let mut settings = Settings::new(
-            DatabaseUrl::parse("sqlite://data/t.db").unwrap(),
+    fn debug_output_hides_every_secret() {
+        let mut config = ServerConfig::new(
+            DatabaseUrl::parse("postgres://app:db-secret@db/tenantry").unwrap(),
             "127.0.0.1:0".parse().unwrap(),
         );
-        settings.smtp_url =
-            Some(SmtpUrl::parse("smtps://mailer:hunter2@mail.example.com").unwrap());
-        let printed = format!("{settings:?}");
-        assert!(!printed.contains("hunter2"), "{printed}");
+        config.first_operator.password = Some("correct horse battery staple".into());
+        config.jwt_secret = Some("a-jwt-key-of-at-least-32-characters".into());
+        config.smtp_url = Some(SmtpUrl::parse("smtps://mailer:hunter2@mail.example.com").unwrap());
+        let printed = format!("{config:?}");
+        for secret in ["db-secret", "horse", "jwt-key", "hunter2"] {
+            assert!(!printed.contains(secret), "{secret}: {printed}");
+        }
+        assert!(printed.contains("app:***@db/tenantry"), "{printed}");
+        assert!(printed.contains("username: \"admin\""), "{printed}");
         assert!(printed.contains("mailer:***@mail.example.com"), "{printed}");
     }
 
