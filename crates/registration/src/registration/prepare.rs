@@ -1,8 +1,7 @@
 //! The checks a registration passes before anything is written: the tenant is open, the
 //! username and email are free, and every field parses.
 
-use std::fmt;
-
+use secrecy::{ExposeSecret, SecretString};
 use tenantry_tenant::{Status, Tenant, TenantId};
 
 use super::RegistrationError;
@@ -16,7 +15,7 @@ use crate::{
 /// `None` means the field was absent. The HTTP layer turns a JSON boolean
 /// `send_activation_email` into the text `"true"` or `"false"`. `Debug` does not print the
 /// password.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct RegistrationForm {
     /// The wanted username.
     pub username: Option<String>,
@@ -27,21 +26,9 @@ pub struct RegistrationForm {
     /// The password; absent means "generate one and send a password-reset email". An
     /// empty text counts as given (and fails the policy), as in the Tahoe API, which
     /// tested for the key's presence.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// `true` or `false` in any letter case; absent means `true`.
     pub send_activation_email: Option<String>,
-}
-
-impl fmt::Debug for RegistrationForm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegistrationForm")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("send_activation_email", &self.send_activation_email)
-            .finish()
-    }
 }
 
 /// A registration whose fields all passed, ready to be hashed and recorded with
@@ -180,9 +167,8 @@ pub fn prepare_registration(
     };
     let policy = &tenant.settings.password_policy;
     let password = match &form.password {
-        Some(raw) => {
-            Password::parse(raw, policy).map_err(|_| RegistrationError::invalid("password"))?
-        }
+        Some(raw) => Password::parse(raw.expose_secret(), policy)
+            .map_err(|_| RegistrationError::invalid("password"))?,
         None => Password::generate_for(policy)?,
     };
     Ok(PreparedRegistration {

@@ -10,7 +10,7 @@
 mod error;
 mod form;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use std::time::Instant;
 
 use actix_web::http::header;
@@ -90,7 +90,7 @@ async fn register(
         username: fields.get("username").cloned(),
         email: fields.get("email").cloned(),
         name: fields.get("name").cloned(),
-        password: fields.get("password").cloned(),
+        password: fields.get("password").cloned().map(SecretString::from),
         send_activation_email: fields.get("send_activation_email").cloned(),
     };
     let (request_id, source) = origin(request);
