@@ -109,7 +109,7 @@ fn a_missing_field_is_named() {
 
 /// What a form of [`the_first_invalid_field_is_named`] gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+enum Expected {
     Prepared,
     Invalid(&'static str),
     BadFlag,
@@ -119,7 +119,7 @@ enum Outcome {
 /// the order username, email, name, activation flag, password.
 #[test]
 fn the_first_invalid_field_is_named() {
-    use Outcome::{BadFlag, Invalid, Prepared};
+    use Expected::{BadFlag, Invalid, Prepared};
     const NAME: &str = "<script>";
     const OK: &str = "ada@example.org";
     let yes = Some("yes");
