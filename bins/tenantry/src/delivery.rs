@@ -3,14 +3,17 @@
 //!
 //! An email is marked delivered only after the mailer reports that the server accepted
 //! it; a crash in between sends it again after the restart (at least once, never lost).
-//! A failure reschedules it with exponential backoff: [`retry_delay`].
+//! A failure reschedules it with exponential backoff: [`retry_delay`]. A permanent
+//! rejection that persists for [`MAX_PERMANENT_ATTEMPTS`] attempts gives the email up,
+//! audited as `email.failed`. Every outcome is recorded by the worker's [`Claim`], so a
+//! worker whose lease ran out changes nothing.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tenantry_registration::{Outbox, QueuedEmail};
-use tenantry_tenant::{Clock, RepositoryError};
+use tenantry_registration::{Claim, Outbox, QueuedEmail};
+use tenantry_tenant::{Action, Actor, AuditEvent, AuditSink, Clock, Outcome, RepositoryError};
 
 use crate::mailer::{MailError, Mailer};
 
@@ -25,15 +28,23 @@ pub const MAX_REASON_CHARS: usize = 200;
 /// How long a claimed email belongs to the worker sending it: well over the SMTP timeout,
 /// so no other node sends it meanwhile; if the worker dies, another retries afterwards.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(300);
+/// Attempts after which an email whose latest attempt was refused permanently (an SMTP
+/// 5xx, an invalid address) is given up instead of tried again.
+pub const MAX_PERMANENT_ATTEMPTS: u32 = 5;
+
+/// What the worker writes to: the outbox, and the audit log for emails given up.
+pub trait DeliveryStore: Outbox + AuditSink {}
+
+impl<T: Outbox + AuditSink + ?Sized> DeliveryStore for T {}
 
 /// Gives the worker access to the outbox for one operation at a time, so that no database
 /// connection is held while an SMTP server is slow.
 pub trait OutboxSource: Send + 'static {
-    /// Runs `work` on the outbox. Each call stands alone: what `work` writes is committed
-    /// when it returns.
+    /// Runs `work` on the outbox in one transaction: what `work` writes is committed when
+    /// it returns `Ok`, and nothing of it when it fails.
     fn with_outbox<T>(
         &self,
-        work: impl FnOnce(&mut dyn Outbox) -> Result<T, RepositoryError>,
+        work: impl FnOnce(&mut dyn DeliveryStore) -> Result<T, RepositoryError>,
     ) -> Result<T, RepositoryError>;
 }
 
@@ -58,12 +69,35 @@ pub fn short_reason(error: &MailError) -> String {
     }
 }
 
-/// An email that left the outbox while it was being sent (its tenant was purged) needs
-/// no mark.
-fn gone_meanwhile(error: RepositoryError) -> Result<(), RepositoryError> {
-    match error {
-        RepositoryError::NotFound => Ok(()),
-        other => Err(other),
+/// Whether a failed attempt, the `attempts`-th of an email (counting this one), ends its
+/// delivery: a permanent refusal, for the [`MAX_PERMANENT_ATTEMPTS`]-th time or later.
+/// Transient failures are retried for as long as it takes.
+pub fn gives_up(attempts: u32, error: &MailError) -> bool {
+    error.is_permanent() && attempts >= MAX_PERMANENT_ATTEMPTS
+}
+
+/// The audit event of an email given up: who it was for and why, never its body.
+fn given_up_event(
+    queued: &QueuedEmail,
+    reason: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AuditEvent {
+    AuditEvent {
+        at,
+        actor: Actor::System,
+        action: Action::EmailFailed,
+        tenant_id: queued.email.tenant_id,
+        tenant_name: None,
+        request_id: None,
+        source: None,
+        outcome: Outcome::Failure,
+        details: serde_json::json!({
+            "email_id": queued.id,
+            "recipient": queued.email.recipient,
+            "subject": queued.email.subject,
+            "attempts": queued.attempts + 1,
+            "error": reason,
+        }),
     }
 }
 
@@ -170,15 +204,19 @@ impl<S: OutboxSource> Delivery<S> {
             log::debug!("email {} was taken by another worker", queued.id);
             return Ok(None);
         }
+        let claim = Claim {
+            id: queued.id,
+            lease_until,
+        };
         match self
             .mailer
             .send(&email.recipient, &email.subject, &email.body)
         {
             Ok(()) => {
                 let at = self.clock.now();
-                self.source
-                    .with_outbox(|outbox| outbox.mark_delivered(queued.id, at))
-                    .or_else(gone_meanwhile)
+                let marked = self
+                    .source
+                    .with_outbox(|outbox| outbox.mark_delivered(&claim, at))
                     .inspect_err(|error| {
                         log::warn!(
                             "email {} to {} was sent but could not be marked delivered \
@@ -187,29 +225,58 @@ impl<S: OutboxSource> Delivery<S> {
                             email.recipient
                         );
                     })?;
-                log::info!(
-                    "delivered email {} to {}: {:?}",
-                    queued.id,
-                    email.recipient,
-                    email.subject
-                );
+                if marked {
+                    log::info!(
+                        "delivered email {} to {}: {:?}",
+                        queued.id,
+                        email.recipient,
+                        email.subject
+                    );
+                } else {
+                    log::warn!(
+                        "email {} to {} was sent, but its claim had lapsed (another worker \
+                         holds it, or it is gone): not marked",
+                        queued.id,
+                        email.recipient
+                    );
+                }
                 Ok(Some(true))
             }
             Err(error) => {
-                let delay = retry_delay(queued.attempts, &error);
-                let retry_at = self.clock.now()
-                    + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+                let attempt = queued.attempts + 1;
                 let reason = short_reason(&error);
+                let now = self.clock.now();
+                if gives_up(attempt, &error) {
+                    let event = given_up_event(queued, &reason, now);
+                    let given_up = self.source.with_outbox(|outbox| {
+                        let given_up = outbox.give_up_email(&claim, &reason, now)?;
+                        if given_up {
+                            outbox.record(&event)?;
+                        }
+                        Ok(given_up)
+                    })?;
+                    if given_up {
+                        log::error!(
+                            "email {} to {} ({:?}) is given up after {attempt} attempts, the \
+                             last refused permanently: {reason}",
+                            queued.id,
+                            email.recipient,
+                            email.subject
+                        );
+                    }
+                    return Ok(Some(false));
+                }
+                let delay = retry_delay(queued.attempts, &error);
+                let retry_at =
+                    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
                 self.source
-                    .with_outbox(|outbox| outbox.mark_failed(queued.id, &reason, retry_at))
-                    .or_else(gone_meanwhile)?;
+                    .with_outbox(|outbox| outbox.mark_failed(&claim, &reason, retry_at))?;
                 log::warn!(
-                    "email {} to {} ({:?}) failed (attempt {}), next attempt at {retry_at}: \
-                     {reason}",
+                    "email {} to {} ({:?}) failed (attempt {attempt}), next attempt at \
+                     {retry_at}: {reason}",
                     queued.id,
                     email.recipient,
-                    email.subject,
-                    queued.attempts + 1
+                    email.subject
                 );
                 Ok(Some(false))
             }

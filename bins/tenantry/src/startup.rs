@@ -9,12 +9,12 @@ use actix_web::rt::task::spawn_blocking;
 use anyhow::Context;
 use secrecy::ExposeSecret as _;
 use tenantry_http::{ApiConfig, Application, PoolUsage, Session, Storage};
-use tenantry_registration::{AccessRepository, Outbox, SecretToken};
+use tenantry_registration::{AccessRepository, SecretToken};
 use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
 use tenantry_tenant::{Clock, RepositoryError, RequestContext, SystemClock};
 
 use crate::config::ServerConfig;
-use crate::delivery::{Delivery, DeliveryWorker, OutboxSource};
+use crate::delivery::{Delivery, DeliveryStore, DeliveryWorker, OutboxSource};
 use crate::mailer::{LogMailer, Mailer, SmtpMailer};
 use crate::operators::ensure_first_operator;
 
@@ -125,11 +125,12 @@ impl StoreOutbox {
 impl OutboxSource for StoreOutbox {
     fn with_outbox<T>(
         &self,
-        work: impl FnOnce(&mut dyn Outbox) -> Result<T, RepositoryError>,
+        work: impl FnOnce(&mut dyn DeliveryStore) -> Result<T, RepositoryError>,
     ) -> Result<T, RepositoryError> {
         let mut conn = self.database.conn()?;
-        let mut store = TenantStore::new(&mut conn);
-        work(&mut store)
+        Ok(conn.write_transaction::<_, StoreError, _>(|conn| {
+            work(&mut TenantStore::new(conn)).map_err(StoreError::from)
+        })?)
     }
 }
 

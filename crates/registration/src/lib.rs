@@ -85,6 +85,6 @@ pub use tenant_admin::{
 pub use token::{SecretToken, TokenDigest, TokenError, constant_time_eq};
 pub use username::{Username, UsernameError};
 pub use users::{
-    LinkPurpose, LinkState, NewEmail, NewLink, NewUser, Outbox, QueuedEmail, Taken, User,
+    Claim, LinkPurpose, LinkState, NewEmail, NewLink, NewUser, Outbox, QueuedEmail, Taken, User,
     UserQuery, UserRepository,
 };

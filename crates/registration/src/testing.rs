@@ -88,6 +88,7 @@ struct StoredImpersonation {
 struct StoredEmail {
     queued: QueuedEmail,
     delivered_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
 }
 
@@ -126,11 +127,11 @@ impl InMemorySession {
         self.links.iter().map(|stored| &stored.link)
     }
 
-    /// Emails not delivered yet, oldest first, whether due or not.
+    /// Emails neither delivered nor given up yet, oldest first, whether due or not.
     pub fn pending_emails(&self) -> Vec<QueuedEmail> {
         self.emails
             .iter()
-            .filter(|stored| stored.delivered_at.is_none())
+            .filter(|stored| stored.is_waiting())
             .map(|stored| stored.queued.clone())
             .collect()
     }

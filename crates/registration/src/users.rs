@@ -231,10 +231,11 @@ pub trait Outbox {
     ) -> Result<Vec<QueuedEmail>, RepositoryError>;
 
     /// Takes a due email for delivery, so that of several workers (one per node) only one
-    /// sends it: moves its next attempt to `lease_until`, provided it is still undelivered
-    /// and its next attempt is still `due_at` (as [`Outbox::due_emails`] returned it).
-    /// `false` when another worker took it first. A worker that dies while sending leaves
-    /// the email to be tried again once the lease ends.
+    /// sends it: moves its next attempt to `lease_until`, provided it is still waiting
+    /// (neither delivered nor given up) and its next attempt is still `due_at` (as
+    /// [`Outbox::due_emails`] returned it). `false` when another worker took it first. A
+    /// worker that dies while sending leaves the email to be tried again once the lease
+    /// ends.
     fn claim_email(
         &mut self,
         id: i64,
@@ -242,15 +243,45 @@ pub trait Outbox {
         lease_until: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;
 
-    /// Marks an email delivered; it leaves the queue.
-    fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError>;
+    /// Marks the claimed email delivered; it leaves the queue, and its body (with the
+    /// link secrets in it) is dropped: recipient, subject and times stay. `false`, and
+    /// nothing changes, when `claim` is no longer the email's (see [`Claim`]).
+    fn mark_delivered(&mut self, claim: &Claim, at: DateTime<Utc>)
+    -> Result<bool, RepositoryError>;
 
-    /// Records a failed attempt (with a reason for operators, never the body) and when to
-    /// try again.
+    /// Records a failed attempt of the claimed email (with a reason for operators, never
+    /// the body) and when to try again. `false`, and nothing changes, when `claim` is no
+    /// longer the email's.
     fn mark_failed(
         &mut self,
-        id: i64,
+        claim: &Claim,
         error: &str,
         retry_at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError>;
+    ) -> Result<bool, RepositoryError>;
+
+    /// Records the claimed email's last failed attempt and gives it up at `at`: it leaves
+    /// the queue undelivered for good, and its body is dropped. `false`, and nothing
+    /// changes, when `claim` is no longer the email's.
+    fn give_up_email(
+        &mut self,
+        claim: &Claim,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// How many emails were given up (never delivered).
+    fn failed_email_count(&mut self) -> Result<u64, RepositoryError>;
+}
+
+/// A worker's claim on an email: its id and the end of the lease
+/// [`Outbox::claim_email`] gave it. Outcomes are recorded by claim, never by id alone, so
+/// a worker whose lease ran out (another worker has since claimed the email and holds a
+/// later lease) or whose email is gone changes nothing. Each claim of an email ends
+/// later than the one before: a worker only claims an email whose earlier lease is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// Outbox id.
+    pub id: i64,
+    /// The end of the lease, as passed to [`Outbox::claim_email`].
+    pub lease_until: DateTime<Utc>,
 }

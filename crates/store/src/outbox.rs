@@ -3,10 +3,12 @@
 //!
 //! An email belongs to its tenant: purging the tenant removes its emails, sent or not
 //! (ON DELETE CASCADE), since they carry the addresses and links of users who are gone.
+//! A delivered or given-up email keeps its row (recipient, subject, times, attempts) but
+//! not its body. Outcomes are recorded by [`Claim`] (id and lease), never by id alone.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use tenantry_registration::{NewEmail, Outbox, QueuedEmail};
+use tenantry_registration::{Claim, NewEmail, Outbox, QueuedEmail};
 use tenantry_tenant::{RepositoryError, TenantId};
 
 use crate::schema::outbox;
@@ -16,6 +18,10 @@ use crate::{DbConnection, StoreError, TenantStore};
 /// The most characters of a delivery error kept in `last_error`: enough for an SMTP
 /// reply, not a whole transcript.
 const MAX_ERROR_CHARS: usize = 1000;
+
+/// What an email's body becomes once it was delivered or given up: its links are
+/// secrets that must not stay at rest.
+const DROPPED_BODY: &str = "";
 
 diesel::define_sql_function! {
     /// SQLite's `last_insert_rowid()`: the id of this connection's latest insert.
@@ -80,12 +86,19 @@ impl Outbox for TenantStore<'_> {
         Ok(due(self.conn(), now, limit)?)
     }
 
-    fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
-        let changed = diesel::update(undelivered(id))
-            .set(outbox::delivered_at.eq(to_db(at)))
+    fn mark_delivered(
+        &mut self,
+        claim: &Claim,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let changed = diesel::update(claimed(claim))
+            .set((
+                outbox::delivered_at.eq(to_db(at)),
+                outbox::body.eq(DROPPED_BODY),
+            ))
             .execute(self.conn())
             .map_err(StoreError::from)?;
-        Ok(changed_or_exists(self.conn(), id, changed)?)
+        Ok(changed == 1)
     }
 
     fn claim_email(
@@ -94,21 +107,20 @@ impl Outbox for TenantStore<'_> {
         due_at: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, RepositoryError> {
-        let changed =
-            diesel::update(undelivered(id).filter(outbox::next_attempt_at.eq(to_db(due_at))))
-                .set(outbox::next_attempt_at.eq(to_db(lease_until)))
-                .execute(self.conn())
-                .map_err(StoreError::from)?;
+        let changed = diesel::update(waiting(id).filter(outbox::next_attempt_at.eq(to_db(due_at))))
+            .set(outbox::next_attempt_at.eq(to_db(lease_until)))
+            .execute(self.conn())
+            .map_err(StoreError::from)?;
         Ok(changed == 1)
     }
 
     fn mark_failed(
         &mut self,
-        id: i64,
+        claim: &Claim,
         error: &str,
         retry_at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError> {
-        let changed = diesel::update(undelivered(id))
+    ) -> Result<bool, RepositoryError> {
+        let changed = diesel::update(claimed(claim))
             .set((
                 outbox::attempts.eq(outbox::attempts + 1),
                 outbox::last_error.eq(truncated(error)),
@@ -116,7 +128,34 @@ impl Outbox for TenantStore<'_> {
             ))
             .execute(self.conn())
             .map_err(StoreError::from)?;
-        Ok(changed_or_exists(self.conn(), id, changed)?)
+        Ok(changed == 1)
+    }
+
+    fn give_up_email(
+        &mut self,
+        claim: &Claim,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let changed = diesel::update(claimed(claim))
+            .set((
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::last_error.eq(truncated(error)),
+                outbox::failed_at.eq(to_db(at)),
+                outbox::body.eq(DROPPED_BODY),
+            ))
+            .execute(self.conn())
+            .map_err(StoreError::from)?;
+        Ok(changed == 1)
+    }
+
+    fn failed_email_count(&mut self) -> Result<u64, RepositoryError> {
+        let count: i64 = outbox::table
+            .filter(outbox::failed_at.is_not_null())
+            .count()
+            .get_result(self.conn())
+            .map_err(StoreError::from)?;
+        Ok(u64::try_from(count).unwrap_or_default())
     }
 }
 
@@ -163,6 +202,7 @@ fn due(
 ) -> Result<Vec<QueuedEmail>, StoreError> {
     let rows: Vec<OutboxRow> = outbox::table
         .filter(outbox::delivered_at.is_null())
+        .filter(outbox::failed_at.is_null())
         .filter(outbox::next_attempt_at.le(to_db(now)))
         .order((outbox::created_at, outbox::id))
         .limit(i64::from(limit))
@@ -171,33 +211,29 @@ fn due(
     rows.into_iter().map(OutboxRow::into_queued).collect()
 }
 
-/// The email `id` while it is undelivered.
-fn undelivered(
-    id: i64,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<outbox::table, diesel::dsl::Eq<outbox::id, i64>>,
-    diesel::dsl::IsNull<outbox::delivered_at>,
-> {
+/// The email `id` while it is waiting: neither delivered nor given up.
+fn waiting(id: i64) -> Waiting {
     outbox::table
         .filter(outbox::id.eq(id))
         .filter(outbox::delivered_at.is_null())
+        .filter(outbox::failed_at.is_null())
 }
 
-/// `Ok` when an update changed the email, or left alone one already delivered (a
-/// delivered email stays delivered, at its first time); [`StoreError::NotFound`] when
-/// there is no such email.
-fn changed_or_exists(conn: &mut DbConnection, id: i64, changed: usize) -> Result<(), StoreError> {
-    if changed > 0 {
-        return Ok(());
-    }
-    let exists: i64 = outbox::table
-        .filter(outbox::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+type Waiting = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<outbox::table, diesel::dsl::Eq<outbox::id, i64>>,
+        diesel::dsl::IsNull<outbox::delivered_at>,
+    >,
+    diesel::dsl::IsNull<outbox::failed_at>,
+>;
+
+/// The email `claim` holds, while it is waiting and its lease is still the claim's: a
+/// worker whose lease ran out and was taken over, or whose email is gone (or, were ids
+/// ever reused, replaced), matches nothing.
+fn claimed(
+    claim: &Claim,
+) -> diesel::dsl::Filter<Waiting, diesel::dsl::Eq<outbox::next_attempt_at, NaiveDateTime>> {
+    waiting(claim.id).filter(outbox::next_attempt_at.eq(to_db(claim.lease_until)))
 }
 
 /// `error` cut to [`MAX_ERROR_CHARS`] characters.

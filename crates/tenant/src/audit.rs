@@ -108,6 +108,8 @@ crate::macros::wire_names! {
         TenantImpersonate => "tenant.impersonate",
         /// A tenant's site redeemed an impersonation link.
         ImpersonationRedeem => "tenant.impersonation_redeem",
+        /// An email was given up after repeated permanent refusals by the mail server.
+        EmailFailed => "email.failed",
     }
 }
 

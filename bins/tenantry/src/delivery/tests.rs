@@ -3,6 +3,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
 use tenantry_registration::NewEmail;
+use tenantry_tenant::AuditEvent;
 
 use super::*;
 
@@ -32,15 +33,44 @@ impl Clock for TestClock {
 struct Row {
     queued: QueuedEmail,
     delivered_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
 }
 
-/// An in-memory outbox; `unavailable` makes every call fail, `fail_marks` only the marks.
+impl Row {
+    fn is_waiting(&self) -> bool {
+        self.delivered_at.is_none() && self.failed_at.is_none()
+    }
+}
+
+/// An in-memory outbox and audit log; `unavailable` makes every call fail, `fail_marks`
+/// only the marks.
 #[derive(Default)]
 struct FakeOutbox {
     rows: BTreeMap<i64, Row>,
+    events: Vec<AuditEvent>,
     unavailable: bool,
     fail_marks: bool,
+}
+
+impl FakeOutbox {
+    /// The row `claim` holds, unless the claim lapsed; fails when marks fail.
+    fn claimed(&mut self, claim: &Claim) -> Result<Option<&mut Row>, RepositoryError> {
+        if self.unavailable || self.fail_marks {
+            return Err(RepositoryError::Unavailable("down".into()));
+        }
+        Ok(self
+            .rows
+            .get_mut(&claim.id)
+            .filter(|row| row.is_waiting() && row.queued.next_attempt_at == claim.lease_until))
+    }
+}
+
+impl AuditSink for FakeOutbox {
+    fn record(&mut self, event: &AuditEvent) -> Result<(), RepositoryError> {
+        self.events.push(event.clone());
+        Ok(())
+    }
 }
 
 impl Outbox for FakeOutbox {
@@ -57,6 +87,7 @@ impl Outbox for FakeOutbox {
             Row {
                 queued,
                 delivered_at: None,
+                failed_at: None,
                 last_error: None,
             },
         );
@@ -74,7 +105,7 @@ impl Outbox for FakeOutbox {
         Ok(self
             .rows
             .values()
-            .filter(|row| row.delivered_at.is_none() && row.queued.next_attempt_at <= now)
+            .filter(|row| row.is_waiting() && row.queued.next_attempt_at <= now)
             .take(limit as usize)
             .map(|row| row.queued.clone())
             .collect())
@@ -90,36 +121,63 @@ impl Outbox for FakeOutbox {
             return Err(RepositoryError::Unavailable("down".into()));
         }
         let row = self.rows.get_mut(&id).ok_or(RepositoryError::NotFound)?;
-        if row.delivered_at.is_some() || row.queued.next_attempt_at != due_at {
+        if !row.is_waiting() || row.queued.next_attempt_at != due_at {
             return Ok(false);
         }
         row.queued.next_attempt_at = lease_until;
         Ok(true)
     }
 
-    fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
-        if self.unavailable || self.fail_marks {
-            return Err(RepositoryError::Unavailable("down".into()));
-        }
-        let row = self.rows.get_mut(&id).ok_or(RepositoryError::NotFound)?;
+    fn mark_delivered(
+        &mut self,
+        claim: &Claim,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let Some(row) = self.claimed(claim)? else {
+            return Ok(false);
+        };
         row.delivered_at = Some(at);
-        Ok(())
+        row.queued.email.body.clear();
+        Ok(true)
     }
 
     fn mark_failed(
         &mut self,
-        id: i64,
+        claim: &Claim,
         error: &str,
         retry_at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError> {
-        if self.unavailable || self.fail_marks {
-            return Err(RepositoryError::Unavailable("down".into()));
-        }
-        let row = self.rows.get_mut(&id).ok_or(RepositoryError::NotFound)?;
+    ) -> Result<bool, RepositoryError> {
+        let Some(row) = self.claimed(claim)? else {
+            return Ok(false);
+        };
         row.queued.attempts += 1;
         row.queued.next_attempt_at = retry_at;
         row.last_error = Some(error.to_owned());
-        Ok(())
+        Ok(true)
+    }
+
+    fn give_up_email(
+        &mut self,
+        claim: &Claim,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let Some(row) = self.claimed(claim)? else {
+            return Ok(false);
+        };
+        row.queued.attempts += 1;
+        row.failed_at = Some(at);
+        row.last_error = Some(error.to_owned());
+        row.queued.email.body.clear();
+        Ok(true)
+    }
+
+    fn failed_email_count(&mut self) -> Result<u64, RepositoryError> {
+        Ok(self
+            .rows
+            .values()
+            .filter(|row| row.failed_at.is_some())
+            .count() as u64)
     }
 }
 
@@ -129,7 +187,7 @@ struct SharedOutbox(Arc<Mutex<FakeOutbox>>);
 impl OutboxSource for SharedOutbox {
     fn with_outbox<T>(
         &self,
-        work: impl FnOnce(&mut dyn Outbox) -> Result<T, RepositoryError>,
+        work: impl FnOnce(&mut dyn DeliveryStore) -> Result<T, RepositoryError>,
     ) -> Result<T, RepositoryError> {
         work(&mut *self.0.lock().unwrap())
     }
@@ -158,10 +216,14 @@ impl SharedOutbox {
 
 /// Records what it sends. Recipients starting with `down` fail transiently, `bounce`
 /// permanently. `stop_after_first` signals a stop during the first send.
+/// Something that happens while the first email is being sent.
+type DuringSend = Mutex<Option<Box<dyn FnOnce() + Send>>>;
+
 #[derive(Default)]
 struct FakeMailer {
     sent: Mutex<Vec<(String, String, String)>>,
     stop_after_first: Option<Arc<StopSignal>>,
+    during_send: DuringSend,
 }
 
 impl FakeMailer {
@@ -175,6 +237,9 @@ impl Mailer for FakeMailer {
     fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
         if let Some(stop) = &self.stop_after_first {
             stop.stop();
+        }
+        if let Some(happen) = self.during_send.lock().unwrap().take() {
+            happen();
         }
         if to.starts_with("down") {
             return Err(MailError::Transient("connection refused".into()));
@@ -229,6 +294,11 @@ fn due_emails_are_sent_and_marked_delivered() {
     assert!(sent[0].2.contains("SECRET-TOKEN"));
     assert_eq!(outbox.row(first).delivered_at, Some(clock.now()));
     assert_eq!(outbox.row(second).delivered_at, Some(clock.now()));
+    assert_eq!(
+        outbox.row(first).queued.email.body,
+        "",
+        "sent bodies are dropped"
+    );
     assert_eq!(outbox.row(later).delivered_at, None);
     // Nothing is due any more: a second pass sends nothing again.
     let pass = delivery.deliver_due(&StopSignal::default()).unwrap();
@@ -306,6 +376,101 @@ fn a_permanent_failure_waits_an_hour_and_other_emails_still_go() {
     let reason = row.last_error.unwrap();
     assert_eq!(reason, "permanent: 550 5.1.1 no such user");
     assert!(outbox.row(fine).delivered_at.is_some());
+}
+
+#[test]
+fn a_permanent_refusal_is_given_up_after_five_attempts_and_audited() {
+    let (outbox, clock, mailer) = (SharedOutbox::default(), TestClock::new(), Arc::default());
+    let bounced = outbox.enqueue(&clock, "bounce@example.com");
+    outbox.set(|fake| {
+        fake.rows.get_mut(&bounced).unwrap().queued.email.tenant_id =
+            Some(tenantry_tenant::TenantId(7));
+    });
+    let delivery = delivery(&outbox, &mailer, &clock);
+
+    for attempt in 1..MAX_PERMANENT_ATTEMPTS {
+        let pass = delivery.deliver_due(&StopSignal::default()).unwrap();
+        assert_eq!((pass.taken, pass.failed), (1, 1), "attempt {attempt}");
+        assert_eq!(outbox.row(bounced).failed_at, None);
+        clock.advance(MAX_RETRY);
+    }
+    let pass = delivery.deliver_due(&StopSignal::default()).unwrap();
+    assert_eq!((pass.taken, pass.failed), (1, 1));
+
+    let row = outbox.row(bounced);
+    assert_eq!(row.failed_at, Some(clock.now()));
+    assert_eq!(row.queued.attempts, MAX_PERMANENT_ATTEMPTS);
+    assert_eq!(row.queued.email.body, "", "the body is dropped");
+    clock.advance(MAX_RETRY * 10);
+    assert_eq!(
+        delivery.deliver_due(&StopSignal::default()).unwrap(),
+        Pass::default(),
+        "never tried again"
+    );
+    let events = outbox.0.lock().unwrap().events.clone();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.action, Action::EmailFailed);
+    assert_eq!(event.action.as_str(), "email.failed");
+    assert_eq!(
+        (event.actor.clone(), event.outcome, event.tenant_id),
+        (
+            Actor::System,
+            Outcome::Failure,
+            Some(tenantry_tenant::TenantId(7))
+        )
+    );
+    assert_eq!(
+        event.details,
+        serde_json::json!({
+            "email_id": bounced,
+            "recipient": "bounce@example.com",
+            "subject": "Welcome bounce@example.com",
+            "attempts": 5,
+            "error": "permanent: 550 5.1.1 no such user",
+        })
+    );
+    assert!(!event.details.to_string().contains("SECRET-TOKEN"));
+}
+
+#[test]
+fn only_permanent_refusals_give_up() {
+    let permanent = MailError::Permanent("550".into());
+    let transient = MailError::Transient("timeout".into());
+    assert!(!gives_up(MAX_PERMANENT_ATTEMPTS - 1, &permanent));
+    assert!(gives_up(MAX_PERMANENT_ATTEMPTS, &permanent));
+    assert!(gives_up(MAX_PERMANENT_ATTEMPTS + 3, &permanent));
+    assert!(!gives_up(1000, &transient));
+}
+
+#[test]
+fn a_worker_whose_claim_lapsed_marks_nothing() {
+    let (outbox, clock) = (SharedOutbox::default(), TestClock::new());
+    let id = outbox.enqueue(&clock, "ada@example.com");
+    let taken_over = clock.now() + chrono::Duration::hours(2);
+    let (during, other_clock) = (outbox.clone(), clock.clone());
+    let mailer = Arc::new(FakeMailer {
+        during_send: Mutex::new(Some(Box::new(move || {
+            // The send outlasts the lease; another worker claims the email meanwhile.
+            other_clock.advance(CLAIM_LEASE * 2);
+            during.set(|fake| {
+                fake.rows.get_mut(&id).unwrap().queued.next_attempt_at = taken_over;
+            });
+        }))),
+        ..FakeMailer::default()
+    });
+    let delivery = delivery(&outbox, &mailer, &clock);
+
+    let pass = delivery.deliver_due(&StopSignal::default()).unwrap();
+
+    assert_eq!(pass.delivered, 1, "it was sent");
+    let row = outbox.row(id);
+    assert_eq!(
+        row.delivered_at, None,
+        "but the other worker's claim decides"
+    );
+    assert_eq!(row.queued.next_attempt_at, taken_over);
+    assert!(row.queued.email.body.contains("SECRET-TOKEN"));
 }
 
 #[test]

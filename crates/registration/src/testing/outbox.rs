@@ -4,7 +4,14 @@ use chrono::{DateTime, Utc};
 use tenantry_tenant::RepositoryError;
 
 use super::{InMemorySession, StoredEmail};
-use crate::users::{NewEmail, Outbox, QueuedEmail};
+use crate::users::{Claim, NewEmail, Outbox, QueuedEmail};
+
+impl StoredEmail {
+    /// Neither delivered nor given up.
+    pub(super) fn is_waiting(&self) -> bool {
+        self.delivered_at.is_none() && self.failed_at.is_none()
+    }
+}
 
 impl InMemorySession {
     fn email_mut(&mut self, id: i64) -> Result<&mut StoredEmail, RepositoryError> {
@@ -12,6 +19,15 @@ impl InMemorySession {
             .iter_mut()
             .find(|stored| stored.queued.id == id)
             .ok_or(RepositoryError::NotFound)
+    }
+
+    /// The email `claim` holds, while it is waiting and the claim is still its own.
+    fn claimed(&mut self, claim: &Claim) -> Option<&mut StoredEmail> {
+        self.emails.iter_mut().find(|stored| {
+            stored.queued.id == claim.id
+                && stored.is_waiting()
+                && stored.queued.next_attempt_at == claim.lease_until
+        })
     }
 }
 
@@ -27,6 +43,7 @@ impl Outbox for InMemorySession {
                 next_attempt_at: email.created_at,
             },
             delivered_at: None,
+            failed_at: None,
             last_error: None,
         });
         Ok(self.last_email_id)
@@ -41,18 +58,12 @@ impl Outbox for InMemorySession {
         let mut due: Vec<QueuedEmail> = self
             .emails
             .iter()
-            .filter(|stored| stored.delivered_at.is_none() && stored.queued.next_attempt_at <= now)
+            .filter(|stored| stored.is_waiting() && stored.queued.next_attempt_at <= now)
             .map(|stored| stored.queued.clone())
             .collect();
         due.sort_by_key(|queued| (queued.email.created_at, queued.id));
         due.truncate(limit as usize);
         Ok(due)
-    }
-
-    fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError> {
-        self.failures.check("mark_delivered")?;
-        self.email_mut(id)?.delivered_at.get_or_insert(at);
-        Ok(())
     }
 
     fn claim_email(
@@ -63,24 +74,66 @@ impl Outbox for InMemorySession {
     ) -> Result<bool, RepositoryError> {
         self.failures.check("claim_email")?;
         let stored = self.email_mut(id)?;
-        if stored.delivered_at.is_some() || stored.queued.next_attempt_at != due_at {
+        if !stored.is_waiting() || stored.queued.next_attempt_at != due_at {
             return Ok(false);
         }
         stored.queued.next_attempt_at = lease_until;
         Ok(true)
     }
 
+    fn mark_delivered(
+        &mut self,
+        claim: &Claim,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.failures.check("mark_delivered")?;
+        let Some(stored) = self.claimed(claim) else {
+            return Ok(false);
+        };
+        stored.delivered_at = Some(at);
+        stored.queued.email.body.clear();
+        Ok(true)
+    }
+
     fn mark_failed(
         &mut self,
-        id: i64,
+        claim: &Claim,
         error: &str,
         retry_at: DateTime<Utc>,
-    ) -> Result<(), RepositoryError> {
+    ) -> Result<bool, RepositoryError> {
         self.failures.check("mark_failed")?;
-        let stored = self.email_mut(id)?;
+        let Some(stored) = self.claimed(claim) else {
+            return Ok(false);
+        };
         stored.queued.attempts += 1;
         stored.queued.next_attempt_at = retry_at;
         stored.last_error = Some(error.to_owned());
-        Ok(())
+        Ok(true)
+    }
+
+    fn give_up_email(
+        &mut self,
+        claim: &Claim,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.failures.check("give_up_email")?;
+        let Some(stored) = self.claimed(claim) else {
+            return Ok(false);
+        };
+        stored.queued.attempts += 1;
+        stored.failed_at = Some(at);
+        stored.last_error = Some(error.to_owned());
+        stored.queued.email.body.clear();
+        Ok(true)
+    }
+
+    fn failed_email_count(&mut self) -> Result<u64, RepositoryError> {
+        self.failures.check("failed_email_count")?;
+        Ok(self
+            .emails
+            .iter()
+            .filter(|stored| stored.failed_at.is_some())
+            .count() as u64)
     }
 }

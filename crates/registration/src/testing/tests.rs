@@ -5,7 +5,9 @@ use super::fixtures::{context, hash, t0};
 use super::*;
 use crate::access::{AccessError, NewApiToken, TokenFilter, TokenScope, issue_token};
 use crate::impersonation::ImpersonationRepository;
-use crate::users::{LinkPurpose, LinkState, NewEmail, NewUser, Outbox, UserQuery, UserRepository};
+use crate::users::{
+    Claim, LinkPurpose, LinkState, NewEmail, NewUser, Outbox, UserQuery, UserRepository,
+};
 use crate::{AccessRepository, Email, FullName, Username};
 
 fn new_user(tenant: i64, username: &str, email: &str) -> NewUser {
@@ -174,22 +176,58 @@ fn the_outbox_delivers_due_emails_oldest_first_and_retries_failures() {
     assert_eq!(ids(store.due_emails(later, 10).unwrap()), vec![early, late]);
     assert_eq!(ids(store.due_emails(later, 1).unwrap()), vec![early]);
 
-    store
-        .mark_failed(early, "smtp 451", later + Duration::minutes(5))
-        .unwrap();
+    let claim = |store: &mut InMemorySession, id: i64, due_at, lease_until| {
+        assert!(store.claim_email(id, due_at, lease_until).unwrap());
+        Claim { id, lease_until }
+    };
+    let lease = later + Duration::minutes(1);
+    let early_claim = claim(&mut store, early, t0() + Duration::minutes(1), lease);
+    assert!(
+        store
+            .mark_failed(&early_claim, "smtp 451", later + Duration::minutes(5))
+            .unwrap()
+    );
     assert_eq!(store.last_error(early), Some("smtp 451"));
     assert_eq!(ids(store.due_emails(later, 10).unwrap()), vec![late]);
-    store.mark_delivered(late, later).unwrap();
+    let late_claim = claim(&mut store, late, t0() + Duration::minutes(5), lease);
+    assert!(store.mark_delivered(&late_claim, later).unwrap());
     assert!(store.due_emails(later, 10).unwrap().is_empty());
 
     let retry = store.due_emails(later + Duration::minutes(5), 10).unwrap();
     assert_eq!(retry.len(), 1);
     assert_eq!(retry[0].attempts, 1);
     assert_eq!(store.pending_emails().len(), 1);
-    assert!(matches!(
-        store.mark_delivered(99, later),
-        Err(RepositoryError::NotFound)
-    ));
+    let stale = Claim {
+        id: early,
+        lease_until: lease,
+    };
+    assert!(
+        !store.mark_delivered(&stale, later).unwrap(),
+        "a stale claim"
+    );
+    let unknown = Claim {
+        id: 99,
+        lease_until: lease,
+    };
+    assert!(!store.mark_delivered(&unknown, later).unwrap());
+
+    let retry_claim = claim(
+        &mut store,
+        early,
+        retry[0].next_attempt_at,
+        later + Duration::hours(1),
+    );
+    assert!(
+        store
+            .give_up_email(
+                &retry_claim,
+                "550 no such user",
+                later + Duration::minutes(6)
+            )
+            .unwrap()
+    );
+    assert_eq!(store.pending_emails(), []);
+    assert_eq!(store.failed_email_count().unwrap(), 1);
 }
 
 #[test]

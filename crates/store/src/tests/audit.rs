@@ -114,7 +114,7 @@ fn list(database: &Database, filter: &AuditFilter) -> Page<tenantry_tenant::Audi
 }
 
 /// An operator's action on no tenant at `at(seconds)`.
-fn event_at(seconds: i64, action: Action) -> AuditEvent {
+pub(super) fn event_at(seconds: i64, action: Action) -> AuditEvent {
     let context = RequestContext {
         actor: Actor::Operator("ops".into()),
         request_id: None,

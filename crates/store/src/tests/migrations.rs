@@ -15,15 +15,17 @@ use crate::{StoreError, TenantStore, manager, revert_all, run_pending, schema};
 on_both_backends!(
     migrations_go_up_down_and_up_again,
     the_newest_migration_goes_down_and_up_alone,
+    the_id_migration_keeps_rows_and_ids_are_not_reused_after_it,
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 5] = [
+const ALL: [&str; 6] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
     "2026-11-25-000003_tenant_databases",
     "2026-11-25-000004_impersonation",
+    "2026-11-30-000010_ids_never_reused",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -106,16 +108,13 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         .insert_user(&new_user(tenant.id, "ada", "ada@example.org", 1))
         .unwrap();
     drop(conn);
-    let revert_last = || match url.sqlite_path() {
-        Some(path) => manager::establish_sqlite(path)
-            .unwrap()
-            .revert_last_migration(SQLITE_MIGRATIONS)
-            .map(|version| version.to_string()),
-        None => manager::establish_postgres(&url)
-            .unwrap()
-            .revert_last_migration(POSTGRES_MIGRATIONS)
-            .map(|version| version.to_string()),
-    };
+    let revert_last = || revert_last(&url);
+    assert_eq!(revert_last().unwrap(), "20261130000010");
+    assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
+    assert_eq!(run_pending(&url).unwrap(), [ALL[5]]);
+    assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000010");
+
     assert_eq!(revert_last().unwrap(), "20261125000004");
     assert!(impersonation_rows(test).is_err());
     assert_eq!(
@@ -123,8 +122,9 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         (1, 0, 0),
         "older tables keep their rows"
     );
-    assert_eq!(run_pending(&url).unwrap(), [ALL[4]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000010");
 
     assert_eq!(revert_last().unwrap(), "20261125000004");
     assert_eq!(revert_last().unwrap(), "20261125000003");
@@ -141,6 +141,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(revert_last().unwrap(), "20261125000004");
     assert_eq!(revert_last().unwrap(), "20261125000003");
     assert_eq!(revert_last().unwrap(), "20261125000002");
@@ -152,6 +153,66 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(routing_version(test).unwrap(), 0);
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
+}
+
+fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
+    match url.sqlite_path() {
+        Some(path) => manager::establish_sqlite(path)
+            .unwrap()
+            .revert_last_migration(SQLITE_MIGRATIONS)
+            .map(|version| version.to_string()),
+        None => manager::establish_postgres(url)
+            .unwrap()
+            .revert_last_migration(POSTGRES_MIGRATIONS)
+            .map(|version| version.to_string()),
+    }
+}
+
+/// The migration that stops id reuse keeps every row (and the foreign keys between
+/// them: dropping its old tables must not cascade), and after it a purged tenant's ids
+/// are not handed out again, nor any tenant id the audit log mentions.
+fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
+    let url = test.url();
+    assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000010");
+
+    let mut conn = manager::establish(&url).unwrap();
+    let mut store = TenantStore::new(&mut conn);
+    let kept = store
+        .insert(&new_tenant("kept", &["kept.example.com"]))
+        .unwrap();
+    let user = store
+        .insert_user(&new_user(kept.id, "ada", "ada@example.org", 1))
+        .unwrap();
+    let gone = store.insert(&new_tenant("gone", &[])).unwrap();
+    let mut event = super::audit::event_at(1, tenantry_tenant::Action::TenantPurge);
+    event.tenant_id = Some(gone.id);
+    tenantry_tenant::AuditSink::record(&mut store, &event).unwrap();
+    assert!(store.delete(gone.id).unwrap());
+    drop(conn);
+
+    assert_eq!(run_pending(&url).unwrap(), [ALL[5]]);
+    let mut conn = manager::establish(&url).unwrap();
+    let mut store = TenantStore::new(&mut conn);
+    let again = store.get(kept.id).unwrap().unwrap();
+    assert_eq!(again.domains, kept.domains, "the tenant keeps its domains");
+    assert_eq!(store.get_user(user.id).unwrap(), Some(user.clone()));
+    let next = store.insert(&new_tenant("next", &[])).unwrap();
+    assert!(
+        next.id.0 > gone.id.0,
+        "{:?} reuses the purged {:?}",
+        next.id,
+        gone.id
+    );
+    drop(conn);
+
+    // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000010");
+    let mut conn = manager::establish(&url).unwrap();
+    let mut store = TenantStore::new(&mut conn);
+    assert_eq!(store.get(kept.id).unwrap().unwrap().domains, kept.domains);
+    assert_eq!(store.get_user(user.id).unwrap(), Some(user));
+    assert!(store.get(next.id).unwrap().is_some());
 }
 
 fn names<DB: diesel::backend::Backend>(source: &dyn MigrationSource<DB>) -> Vec<String> {
