@@ -135,6 +135,20 @@ async fn a_password_reset_link_sets_the_password(database: TestDatabase) {
     let messages = sink.wait_for(1, Duration::from_secs(10));
     let path = link_path(&messages[0].body, "http://tenantry.test");
     assert!(path.starts_with("/password-reset/"), "{path}");
+    // The headers large providers ask for, and the link whole as sent (no soft break).
+    assert!(
+        messages[0].header("Message-ID").is_some(),
+        "{}",
+        messages[0].data
+    );
+    assert_eq!(messages[0].header("MIME-Version").as_deref(), Some("1.0"));
+    assert!(
+        messages[0]
+            .data
+            .contains(&format!("http://tenantry.test{path}")),
+        "{}",
+        messages[0].data
+    );
 
     let form = app.get(&path).await;
     assert_eq!(form.status, StatusCode::OK);

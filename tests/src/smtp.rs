@@ -430,6 +430,70 @@ mod tests {
         let message = &sink.wait_for(1, Duration::from_secs(5))[0];
         assert_eq!(message.body.trim_end(), body.trim_end(), "{}", message.data);
         assert!(message.body.contains(&link));
+        // Non-ASCII text goes as base64, never quoted-printable, whose soft line breaks
+        // (`=` at 76 characters) split links in clients and raw views.
+        assert_eq!(
+            message.header("Content-Transfer-Encoding").as_deref(),
+            Some("base64"),
+            "{}",
+            message.data
+        );
+    }
+
+    #[test]
+    fn a_long_link_in_ascii_text_is_sent_unbroken() {
+        let sink = SmtpSink::start();
+        let link = format!(
+            "https://accounts.example.com/password-reset/{}",
+            "pgm-J_NB7BE".repeat(20)
+        );
+        let body = format!("Hello Ada,\n\nSet your password: {link}\n\n-- \ntenantry\n");
+
+        mailer(&sink.smtp_url())
+            .send("ada@example.com", "Reset", &body)
+            .unwrap();
+
+        let message = &sink.wait_for(1, Duration::from_secs(5))[0];
+        assert_eq!(
+            message.header("Content-Transfer-Encoding").as_deref(),
+            Some("7bit")
+        );
+        let (_, raw_body) = split_message(&message.data);
+        assert!(
+            raw_body.contains(&link),
+            "the link is on one line as sent: {}",
+            message.data
+        );
+        assert_eq!(message.body.trim_end(), body.trim_end());
+    }
+
+    #[test]
+    fn messages_carry_a_message_id_and_mime_version() {
+        let sink = SmtpSink::start();
+        let mailer = mailer(&sink.smtp_url());
+        mailer.send("ada@example.com", "One", "body").unwrap();
+        mailer.send("ada@example.com", "Two", "body").unwrap();
+
+        let messages = sink.wait_for(2, Duration::from_secs(5));
+        assert_eq!(messages[0].header("MIME-Version").as_deref(), Some("1.0"));
+        assert_eq!(
+            messages[0].header("Content-Type").as_deref(),
+            Some("text/plain; charset=utf-8")
+        );
+        let ids: Vec<String> = messages
+            .iter()
+            .map(|message| message.header("Message-ID").expect("a Message-ID"))
+            .collect();
+        for id in &ids {
+            let inner = id
+                .strip_prefix('<')
+                .and_then(|id| id.strip_suffix("@localhost>"))
+                .unwrap_or_else(|| panic!("<random@sender's domain>: {id}"));
+            assert_eq!(inner.len(), 32, "{id}");
+            assert!(inner.bytes().all(|byte| byte.is_ascii_hexdigit()), "{id}");
+        }
+        assert_ne!(ids[0], ids[1], "each message has its own id");
+        assert!(messages[0].header("Date").is_some());
     }
 
     #[test]

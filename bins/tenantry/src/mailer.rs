@@ -5,14 +5,17 @@
 
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message, SinglePart};
 use lettre::{SmtpTransport, Transport};
 
 use crate::smtp_url::SmtpUrl;
 
 /// How long one SMTP command may take before the attempt fails (and is retried later).
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest line RFC 5322 allows, without its CRLF.
+const MAX_LINE_OCTETS: usize = 998;
 
 /// Sends an email. Implementations block; call them off async worker threads.
 pub trait Mailer: Send + Sync {
@@ -83,10 +86,50 @@ impl SmtpMailer {
             .from(self.from.clone())
             .to(recipient)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
+            .message_id(Some(message_id(&self.from)?))
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text_body(body)?),
+            )
             .map_err(|error| MailError::Permanent(format!("cannot build the message: {error}")))
     }
+}
+
+/// A new `Message-ID`: 128 random bits at the sender's domain, as RFC 5322 asks
+/// (large mailbox providers refuse or penalise mail without one).
+fn message_id(from: &Mailbox) -> Result<String, MailError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|error| {
+        MailError::Transient(format!("no randomness for a Message-ID: {error}"))
+    })?;
+    Ok(format!("<{}@{}>", hex::encode(random), from.email.domain()))
+}
+
+/// The text body in a transfer encoding that never breaks a line inside a link: as it
+/// is (7bit) when it is ASCII with lines of at most 998 octets, which every client shows
+/// as written; otherwise base64, which every client decodes whole. lettre's own choice,
+/// quoted-printable for long lines, inserts soft breaks (`=` at 76 characters) that some
+/// clients and every raw view show inside the link.
+fn text_body(body: &str) -> Result<Body, MailError> {
+    let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    if is_seven_bit_text(&crlf) {
+        return Ok(Body::dangerous_pre_encoded(
+            crlf.into_bytes(),
+            ContentTransferEncoding::SevenBit,
+        ));
+    }
+    Body::new_with_encoding(body.to_owned(), ContentTransferEncoding::Base64)
+        .map_err(|_| MailError::Permanent("cannot encode the body".into()))
+}
+
+/// Whether `text` (lines ending in CRLF) may be sent as 7bit: ASCII without NUL or a bare
+/// CR, no line longer than [`MAX_LINE_OCTETS`].
+fn is_seven_bit_text(text: &str) -> bool {
+    text.is_ascii()
+        && text
+            .split("\r\n")
+            .all(|line| line.len() <= MAX_LINE_OCTETS && !line.contains(['\0', '\r']))
 }
 
 impl Mailer for SmtpMailer {
