@@ -4,6 +4,9 @@
 //! none worked; establishing the concrete connection keeps the real cause (wrong password,
 //! refused connection, unwritable directory) in the error.
 
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::ErrorKind;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
@@ -58,8 +61,28 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
     }
 }
 
+/// The mode of the SQLite files tenantry creates: they hold password hashes, the JWT
+/// signing key and token digests, so only the owner may read them. SQLite gives the
+/// `-wal` and `-shm` files the database file's mode.
+pub(crate) const DATABASE_FILE_MODE: u32 = 0o600;
+
+/// Creates the file `path`, which must not exist, readable and writable by its owner
+/// only ([`DATABASE_FILE_MODE`]) whatever the umask: the mode is set as the file is
+/// created (never readable by others, not even for a moment) and again afterwards,
+/// since the umask may have taken bits off the first.
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(DATABASE_FILE_MODE)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(DATABASE_FILE_MODE))?;
+    Ok(file)
+}
+
 /// A new SQLite connection to the file at `path` with tenantry's pragmas; creates the
-/// file's parent directory when it is missing.
+/// file's parent directory when it is missing, and the file itself with
+/// [`DATABASE_FILE_MODE`] before SQLite would create it readable by everyone.
 pub(crate) fn establish_sqlite(path: &Path) -> Result<SqliteConnection, StoreError> {
     if let Some(parent) = path
         .parent()
@@ -68,6 +91,16 @@ pub(crate) fn establish_sqlite(path: &Path) -> Result<SqliteConnection, StoreErr
         std::fs::create_dir_all(parent).map_err(|error| {
             StoreError::Unavailable(format!("cannot create {}: {error}", parent.display()))
         })?;
+    }
+    match create_private_file(path) {
+        Ok(_) => {}
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => {}
+        Err(error) => {
+            return Err(StoreError::Unavailable(format!(
+                "cannot create {}: {error}",
+                path.display()
+            )));
+        }
     }
     let text = path
         .to_str()

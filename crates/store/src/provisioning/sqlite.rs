@@ -1,6 +1,5 @@
 //! One SQLite file per tenant, `<directory>/<identifier>.db`.
 
-use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +8,7 @@ use tenantry_tenant::{
     TenantName, database_identifier,
 };
 
-use crate::manager::establish_sqlite;
+use crate::manager::{create_private_file, establish_sqlite};
 
 /// The files SQLite keeps beside a database, removed with it.
 const SIBLING_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
@@ -71,7 +70,8 @@ impl DatabaseProvisioner for SqliteProvisioner {
         })?;
         let path = self.path_of(tenant);
         // `create_new` claims the name atomically: of two concurrent creates, one fails.
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
+        // The file is the owner's alone (0600) from the start: see `create_private_file`.
+        match create_private_file(&path) {
             Ok(_) => {}
             Err(error) if error.kind() == ErrorKind::AlreadyExists => {
                 return Err(ProvisionError::AlreadyExists);

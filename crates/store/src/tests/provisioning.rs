@@ -61,6 +61,45 @@ fn sqlite_files(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The permission bits of `path`.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The control database and tenant databases hold password hashes, the JWT key and
+/// token digests: their files (and SQLite's `-wal` and `-shm` beside them) are the
+/// owner's alone, whatever the umask (SQLite's own default is 0644 less the umask).
+#[test]
+fn sqlite_files_are_readable_by_their_owner_only() {
+    let dir = temp_dir();
+    let control = dir.path().join("data").join("tenantry.db");
+    let database = crate::Database::connect(
+        &DatabaseUrl::sqlite(control.clone()),
+        crate::PoolOptions::default(),
+    )
+    .unwrap();
+    let mut conn = database.conn().unwrap();
+    let mut store = crate::TenantStore::new(&mut conn);
+    tenantry_tenant::TenantRepository::insert(&mut store, &super::new_tenant("t1", &[])).unwrap();
+    for file in sqlite_files(&control) {
+        assert_eq!(mode(Path::new(&file)), 0o600, "{file}");
+    }
+    assert!(
+        sqlite_files(&control).len() >= 2,
+        "{:?}",
+        sqlite_files(&control)
+    );
+
+    let provisioner = SqliteProvisioner::beside(&control);
+    let credentials = provisioner.create(&name("acme")).unwrap();
+    assert_eq!(write_and_read(&credentials.url), 42);
+    let tenant_file = Path::new(&credentials.database.database);
+    for file in sqlite_files(tenant_file) {
+        assert_eq!(mode(Path::new(&file)), 0o600, "{file}");
+    }
+}
+
 #[test]
 fn sqlite_databases_are_created_refused_twice_and_dropped() {
     let dir = temp_dir();
