@@ -206,6 +206,13 @@ async fn metrics_and_openapi_are_served(database: TestDatabase) {
         "{}",
         metrics.text
     );
+    assert!(
+        metrics
+            .text
+            .contains("# TYPE tenantry_emails_failed gauge\ntenantry_emails_failed 0\n"),
+        "{}",
+        metrics.text
+    );
 
     let openapi = app.get("/openapi.json").await;
     assert_eq!(openapi.status, StatusCode::OK);

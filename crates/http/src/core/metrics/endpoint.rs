@@ -9,10 +9,12 @@ use crate::core::state::AppState;
 /// `GET /metrics` in Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.backend.clone();
-    let tenants = web::block(move || {
-        let mut count = None;
-        backend.read(&mut |session| count = session.count_live().ok())?;
-        Ok::<_, ApiError>(count)
+    let (tenants, failed_emails) = web::block(move || {
+        let mut counts = (None, None);
+        backend.read(&mut |session| {
+            counts = (session.count_live().ok(), session.failed_email_count().ok());
+        })?;
+        Ok::<_, ApiError>(counts)
     })
     .await??;
     let pool = state.backend.pool_usage();
@@ -38,6 +40,13 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             "tenantry_tenants",
             "Tenants in every status but deleted",
             tenants as f64,
+        ));
+    }
+    if let Some(failed) = failed_emails {
+        gauges.push(Gauge::new(
+            "tenantry_emails_failed",
+            "Emails given up after repeated permanent refusals by the mail server",
+            failed as f64,
         ));
     }
     Ok(HttpResponse::Ok()
