@@ -1,7 +1,7 @@
 //! Domains, host resolution, the audit log, metrics and the OpenAPI document.
 
 use actix_web::http::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use tenantry_e2e::{TestApp, TestDatabase, on_both_backends};
 
 on_both_backends!(
@@ -175,6 +175,36 @@ async fn every_change_and_refusal_is_audited(database: TestDatabase) {
         .send(app.operator(Method::GET, "/api/v1/admin/audit?since=yesterday"))
         .await;
     assert_eq!(bad.json["detail"][0]["loc"], json!(["query", "since"]));
+    let filters = app
+        .send(app.operator(
+            Method::GET,
+            "/api/v1/admin/audit?action=bogus&actor=nobody&tenant=-&until=x",
+        ))
+        .await;
+    assert_eq!(filters.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let messages: Vec<(Value, Value)> = filters.json["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| (problem["loc"][1].clone(), problem["msg"].clone()))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            (
+                json!("tenant"),
+                json!("Input should be a tenant id or name")
+            ),
+            (json!("action"), json!("unknown action \"bogus\"")),
+            (json!("actor"), json!("unknown actor \"nobody\"")),
+            (
+                json!("until"),
+                json!("Input should be an RFC 3339 time such as 2026-11-25T12:00:00Z")
+            ),
+        ],
+        "{}",
+        filters.text
+    );
 }
 
 async fn metrics_and_openapi_are_served(database: TestDatabase) {

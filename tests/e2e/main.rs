@@ -7,6 +7,7 @@ mod admin_records;
 mod admin_tenants;
 mod emails;
 mod hosting;
+mod logins;
 mod openedx;
 mod operations;
 mod startup;

@@ -251,6 +251,18 @@ async fn invalid_fields_are_400_naming_the_field(database: TestDatabase) {
             "Invalid parameters on user creation: username",
         ),
         (
+            json!({"username": "ada", "email": "a@example.org", "name": "Ada\r\nBcc: eve@example.org"}),
+            "Invalid parameters on user creation: name",
+        ),
+        (
+            json!({"username": "ada", "email": "a@example.org", "name": "\u{1b}[2JAda"}),
+            "Invalid parameters on user creation: name",
+        ),
+        (
+            json!({"username": "ada", "email": "a@example.org", "name": "Ada\u{0}"}),
+            "Invalid parameters on user creation: name",
+        ),
+        (
             json!({"username": "ada", "email": "a@example.org", "name": "A", "password": {"a": 1}}),
             "Invalid parameters on user creation: password",
         ),

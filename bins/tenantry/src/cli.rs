@@ -13,6 +13,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lettre::message::Mailbox;
 use secrecy::SecretString;
+use tenantry_http::TrustedProxies;
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::DomainName;
 use tenantry_tenant::urls::UrlProfile;
@@ -174,6 +175,16 @@ pub struct ConfigArgs {
     /// emails.
     #[arg(long, global = true, env = "TENANTRY_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client, as
+    /// comma-separated IP addresses and CIDR networks (`10.0.0.1,10.1.0.0/16`). Default:
+    /// none, and the TCP peer is the client.
+    #[arg(long, global = true, env = "TENANTRY_TRUSTED_PROXIES", default_value = "",
+          hide_default_value = true, value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
+}
+
+fn parse_trusted_proxies(text: &str) -> Result<TrustedProxies, String> {
+    TrustedProxies::parse(text).map_err(|error| error.to_string())
 }
 
 /// Default sender of outbox emails.

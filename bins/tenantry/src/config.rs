@@ -3,13 +3,14 @@
 //! `tenantry_tenant::Settings`.)
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::Address;
 use lettre::message::Mailbox;
 use secrecy::SecretString;
 
-use tenantry_http::HttpSettings;
+use tenantry_http::{HttpSettings, MonotonicClock, SystemMonotonicClock, TrustedProxies};
 use tenantry_store::DatabaseUrl;
 use tenantry_tenant::urls::UrlConfig;
 
@@ -44,6 +45,11 @@ pub struct ServerConfig {
     /// `tenant_<name>` (1–6 of `[a-z0-9]`), so that deployments or test runs sharing one
     /// server never clash. Code only; tests set it.
     pub tenant_database_namespace: Option<String>,
+    /// Peers (reverse proxies) whose `X-Forwarded-For` / `Forwarded` headers name the
+    /// client; nobody by default.
+    pub trusted_proxies: TrustedProxies,
+    /// The monotonic time of rate limits and caches. Code only; tests stop it.
+    pub monotonic_clock: Arc<dyn MonotonicClock>,
 }
 
 /// The delivery worker's default pause between looks at the outbox.
@@ -87,6 +93,8 @@ impl ServerConfig {
             deliver_emails: true,
             mail_poll_interval: MAIL_POLL_INTERVAL,
             tenant_database_namespace: None,
+            trusted_proxies: TrustedProxies::none(),
+            monotonic_clock: Arc::new(SystemMonotonicClock),
         }
     }
 }
@@ -110,6 +118,8 @@ impl From<ConfigArgs> for ServerConfig {
             deliver_emails: true,
             mail_poll_interval: MAIL_POLL_INTERVAL,
             tenant_database_namespace: None,
+            trusted_proxies: TrustedProxies::none(),
+            monotonic_clock: Arc::new(SystemMonotonicClock),
         }
     }
 }

@@ -24,7 +24,8 @@ pub const JWT_LIFETIME: Duration = Duration::from_secs(3600);
 pub const PASSWORD_CACHE_TTL: Duration = Duration::from_secs(300);
 /// The longest a node serves a host resolution after another node changed it.
 pub const RESOLVE_STALENESS: Duration = Duration::from_secs(1);
-/// Failed logins one address may make in a burst.
+/// Failed password checks of one account from one address in a burst (an address gets
+/// five times as many over all accounts).
 pub const LOGIN_BURST: u32 = 10;
 /// Registrations one token may make a minute.
 /// Registrations one API token may make a minute (the Tahoe API's limit).
@@ -220,6 +221,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         password_cache_ttl: PASSWORD_CACHE_TTL,
         resolve_staleness: RESOLVE_STALENESS,
         login_burst: LOGIN_BURST,
+        trusted_proxies: config.trusted_proxies.clone(),
         registrations_per_minute: REGISTRATIONS_PER_MINUTE,
         public_url: config.public_url.clone(),
         provisioner: Arc::from(tenantry_store::provisioner_in(
@@ -227,6 +229,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
             config.tenant_database_namespace.as_deref(),
         )),
         clock: Arc::new(SystemClock),
+        monotonic_clock: Arc::clone(&config.monotonic_clock),
     };
     let http = Application::build(&config.http, backend, api)
         .with_context(|| format!("cannot listen on {}", config.http.bind))?;

@@ -16,8 +16,9 @@ mod shared;
 
 use std::sync::Arc;
 
-pub use crate::core::auth::MIN_SECRET_LEN;
+pub use crate::core::auth::{MIN_SECRET_LEN, TrustedProxies, TrustedProxiesError};
 pub use crate::core::error::{ApiError, Problem};
+pub use crate::core::limits::{ManualClock, MonotonicClock, SystemMonotonicClock};
 pub use crate::core::request_id::{REQUEST_ID_HEADER, RequestId};
 pub use crate::core::server::{Application, HttpSettings};
 pub use crate::core::state::ApiConfig;

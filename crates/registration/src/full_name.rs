@@ -1,13 +1,15 @@
-//! A person's full name: 1–255 characters, not blank, no markup or URLs.
+//! A person's full name: 1–255 characters, not blank, no control characters, markup or
+//! URLs.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A user's full (display) name.
 ///
-/// 1–255 characters (Unicode scalar values, not bytes), not only whitespace, and free of
-/// `<`, `>` and `://` (the Tahoe API refused names that could carry HTML or links). The text
-/// is kept as given, surrounding whitespace included.
+/// 1–255 characters (Unicode scalar values, not bytes), not only whitespace, free of
+/// control characters (a CR/LF would start a new line in an email's text, NUL is refused
+/// by PostgreSQL) and of `<`, `>` and `://` (the Tahoe API refused names that could carry
+/// HTML or links). The text is kept as given, surrounding whitespace included.
 ///
 /// ```
 /// use tenantry_registration::FullName;
@@ -15,6 +17,7 @@ use thiserror::Error;
 /// assert_eq!(FullName::parse("Ada Lovelace")?.as_str(), "Ada Lovelace");
 /// assert!(FullName::parse("   ").is_err());
 /// assert!(FullName::parse("see https://example.org").is_err());
+/// assert!(FullName::parse("Ada\r\nBcc: x").is_err());
 /// # Ok::<(), tenantry_registration::FullNameError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,6 +33,10 @@ pub enum FullNameError {
     /// More than [`FullName::MAX_LENGTH`] characters.
     #[error("name must be at most {max} characters long", max = FullName::MAX_LENGTH)]
     TooLong,
+    /// Contains a control character (`char::is_control`: C0, DEL and C1, tab and line
+    /// breaks included).
+    #[error("name must not contain control characters")]
+    ControlCharacter,
     /// Contains `<`, `>` or `://` (the field holds the first one found).
     #[error("name must not contain {0:?}")]
     ForbiddenText(&'static str),
@@ -45,13 +52,17 @@ impl FullName {
     /// Parses a full name; nothing is trimmed or changed.
     ///
     /// # Errors
-    /// [`FullNameError`]: blank first, then too long, then forbidden text.
+    /// [`FullNameError`]: blank first, then too long, then control characters, then
+    /// forbidden text.
     pub fn parse(raw: &str) -> Result<Self, FullNameError> {
         if raw.trim().is_empty() {
             return Err(FullNameError::Blank);
         }
         if raw.chars().count() > Self::MAX_LENGTH {
             return Err(FullNameError::TooLong);
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(FullNameError::ControlCharacter);
         }
         if let Some(found) = FORBIDDEN.iter().find(|f| raw.contains(**f)) {
             return Err(FullNameError::ForbiddenText(found));
@@ -127,15 +138,48 @@ mod tests {
         );
     }
 
+    #[test]
+    fn refuses_control_characters() {
+        for raw in [
+            "Ada\r\nBcc: eve@example.org",
+            "Ada\nLovelace",
+            "Ada\tLovelace",
+            "Ada\u{0}",
+            "\u{1b}[31mAda",
+            "Ada\u{7f}",
+            "Ada\u{85}",
+        ] {
+            assert_eq!(
+                FullName::parse(raw),
+                Err(FullNameError::ControlCharacter),
+                "{raw:?}"
+            );
+        }
+        // Other invisible or unusual characters are not control characters.
+        assert!(FullName::parse("Ada\u{200b}Lovelace").is_ok());
+        assert!(FullName::parse("Ada\u{a0}Lovelace").is_ok());
+    }
+
     proptest! {
         #[test]
         fn parse_agrees_with_the_rules(raw in "\\PC{0,300}") {
             let expected = !raw.trim().is_empty()
                 && raw.chars().count() <= 255
+                && !raw.chars().any(char::is_control)
                 && !raw.contains('<')
                 && !raw.contains('>')
                 && !raw.contains("://");
             prop_assert_eq!(FullName::parse(&raw).is_ok(), expected);
+        }
+
+        #[test]
+        fn any_control_character_is_refused(
+            before in "[A-Za-z ]{0,20}",
+            control in prop::char::ranges(vec!['\u{0}'..='\u{1f}', '\u{7f}'..='\u{9f}'].into()),
+            after in "[A-Za-z ]{0,20}",
+        ) {
+            let raw = format!("x{before}{control}{after}");
+            prop_assert_eq!(FullName::parse(&raw), Err(FullNameError::ControlCharacter));
         }
 
         #[test]

@@ -113,14 +113,19 @@ crate::macros::wire_names! {
     }
 }
 
+/// An action's stored form could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown action {0:?}")]
+pub struct UnknownAction(pub String);
+
 impl FromStr for Action {
-    type Err = UnknownActor;
+    type Err = UnknownAction;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         Action::ALL
             .into_iter()
             .find(|action| action.as_str() == text)
-            .ok_or_else(|| UnknownActor(text.to_owned()))
+            .ok_or_else(|| UnknownAction(text.to_owned()))
     }
 }
 
@@ -309,7 +314,10 @@ mod tests {
             assert_eq!(actor.to_string().parse::<Actor>(), Ok(actor));
         }
         assert!("token:x".parse::<Actor>().is_err());
-        assert!("operator:".parse::<Actor>().is_err());
+        assert_eq!(
+            "operator:".parse::<Actor>().unwrap_err().to_string(),
+            "unknown actor \"operator:\""
+        );
     }
 
     #[test]
@@ -324,6 +332,9 @@ mod tests {
             "tenant.impersonation_redeem".parse::<Action>(),
             Ok(Action::ImpersonationRedeem)
         );
-        assert!("tenant.explode".parse::<Action>().is_err());
+        assert_eq!(
+            "tenant.explode".parse::<Action>().unwrap_err().to_string(),
+            "unknown action \"tenant.explode\""
+        );
     }
 }

@@ -39,7 +39,10 @@ pub mod testing;
 pub mod urls;
 pub mod validation;
 
-pub use audit::{Action, Actor, AuditEvent, AuditFilter, AuditRecord, Outcome, RequestContext};
+pub use audit::{
+    Action, Actor, AuditEvent, AuditFilter, AuditRecord, Outcome, RequestContext, UnknownAction,
+    UnknownActor,
+};
 pub use domain::{DomainError, DomainName};
 pub use error::TenantError;
 pub use model::{Domain, NewTenant, Tenant, TenantId, TenantKey};

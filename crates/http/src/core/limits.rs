@@ -1,16 +1,72 @@
 //! Keyed token-bucket limits: failed logins per client address, registrations per token.
 //!
 //! Each key has a bucket holding up to `burst` tokens, refilled by one token every
-//! `refill_every`. [`KeyedLimiter::check`] says whether a token is left without spending
-//! one, [`KeyedLimiter::spend`] spends one (never below empty), and
-//! [`KeyedLimiter::acquire`] does both at once. A key whose bucket is full takes no memory,
-//! and the number of keys tracked is bounded.
+//! `refill_every`. [`KeyedLimiter::acquire`] spends one if one is left (checked and spent
+//! under one lock) and [`KeyedLimiter::refund`] gives one back.
+//! A key whose bucket is full takes no memory, and the number of keys tracked is bounded.
+//!
+//! The limiter never reads the time itself: callers pass "now", read from a
+//! [`MonotonicClock`] (the system's in production, a [`ManualClock`] in tests).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// A source of monotonic time for limits and caches (never goes backwards, unlike the
+/// wall-clock [`tenantry_tenant::Clock`]).
+pub trait MonotonicClock: Send + Sync + std::fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// The system's monotonic clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemMonotonicClock;
+
+impl MonotonicClock for SystemMonotonicClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that stands still until [`ManualClock::advance`] moves it, so that tests of
+/// limits do not depend on how fast the machine runs.
+#[derive(Debug)]
+pub struct ManualClock {
+    start: Instant,
+    elapsed: Mutex<Duration>,
+}
+
+impl ManualClock {
+    /// A clock standing at the instant it was made.
+    pub fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let mut elapsed = self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
+        *elapsed = elapsed.saturating_add(by);
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MonotonicClock for ManualClock {
+    fn now(&self) -> Instant {
+        let elapsed = *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
+        self.start + elapsed
+    }
+}
 
 /// How a [`KeyedLimiter`] behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +151,16 @@ impl<K: Hash + Eq + Copy> KeyedLimiter<K> {
     }
 
     /// Whether `key` has a token left at `now`: `Ok` if so, otherwise how long until it
-    /// does. Spends nothing.
+    /// does. Spends nothing. (Only tests look without spending: a check followed by a
+    /// separate spend is the race [`KeyedLimiter::acquire`] exists to avoid.)
+    #[cfg(test)]
     pub fn check(&self, key: K, now: Instant) -> Result<(), RetryAfter> {
         self.check_locked(&self.lock(), key, now)
     }
 
     /// Spends one of `key`'s tokens at `now`. A bucket never goes below empty, so spending
     /// while already limited changes nothing.
+    #[cfg(test)]
     pub fn spend(&self, key: K, now: Instant) {
         self.spend_locked(&mut self.lock(), key, now);
     }
@@ -114,6 +173,26 @@ impl<K: Hash + Eq + Copy> KeyedLimiter<K> {
         self.check_locked(&buckets, key, now)?;
         self.spend_locked(&mut buckets, key, now);
         Ok(())
+    }
+
+    /// Gives back a token spent on `key` (by [`KeyedLimiter::acquire`] or
+    /// [`KeyedLimiter::spend`]) whose cause turned out not to count, never above full.
+    /// Refunding exactly what one caller spent leaves the bucket as if that caller had
+    /// never come, whatever others spent meanwhile.
+    pub fn refund(&self, key: K, now: Instant) {
+        let mut buckets = self.lock();
+        let Some(bucket) = buckets.get_mut(&key) else {
+            return;
+        };
+        let debt = bucket.debt_at(now).saturating_sub(self.config.refill_every);
+        if debt.is_zero() {
+            buckets.remove(&key);
+        } else {
+            *bucket = Bucket {
+                debt,
+                at: now.max(bucket.at),
+            };
+        }
     }
 
     fn check_locked(
@@ -382,6 +461,41 @@ mod tests {
         assert_eq!(limiter.acquire(7, t0 + secs(1)), Ok(()));
         assert!(limiter.acquire(7, t0 + secs(1)).is_err());
         assert_eq!(limiter.acquire(7, t0 + secs(61)), Ok(()));
+    }
+
+    #[test]
+    fn a_refund_undoes_one_acquisition_and_nothing_more() {
+        let limiter = limiter(3, secs(6), 10);
+        let t0 = Instant::now();
+        limiter.spend(IP, t0);
+        limiter.spend(IP, t0);
+        assert_eq!(limiter.acquire(IP, t0), Ok(()));
+        assert!(limiter.check(IP, t0).is_err());
+        limiter.refund(IP, t0 + secs(1));
+        // Two failures remain, less the one second that passed.
+        assert_eq!(limiter.acquire(IP, t0 + secs(1)), Ok(()));
+        assert_eq!(limiter.check(IP, t0 + secs(1)), Err(RetryAfter(secs(5))));
+        // Refunds never go above full, and a full bucket is forgotten.
+        for _ in 0..10 {
+            limiter.refund(IP, t0 + secs(1));
+        }
+        assert_eq!(limiter.tracked(), 0);
+        limiter.refund(OTHER, t0);
+        assert_eq!(limiter.tracked(), 0);
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new();
+        let t0 = clock.now();
+        assert_eq!(clock.now(), t0);
+        clock.advance(secs(6));
+        assert_eq!(clock.now(), t0 + secs(6));
+        let limiter = Limiter::default();
+        fail(&limiter, IP, clock.now(), 10);
+        assert!(limiter.check(IP, clock.now()).is_err());
+        clock.advance(secs(6));
+        assert_eq!(limiter.check(IP, clock.now()), Ok(()));
     }
 
     #[test]

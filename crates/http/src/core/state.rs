@@ -11,9 +11,9 @@ use tenantry_tenant::Clock;
 use tenantry_tenant::provisioning::DatabaseProvisioner;
 use tenantry_tenant::urls::UrlConfig;
 
-use crate::core::auth::{JwtKeys, LoginLimiter, VerifiedPasswords};
+use crate::core::auth::{JwtKeys, LoginLimiter, TrustedProxies, VerifiedPasswords};
 use crate::core::error::ApiError;
-use crate::core::limits::{KeyedLimiter, LimiterConfig};
+use crate::core::limits::{KeyedLimiter, LimiterConfig, MonotonicClock};
 use crate::core::metrics::Metrics;
 use crate::core::resolve_cache::ResolveCache;
 use crate::core::storage::{Session, Storage, in_transaction, reading};
@@ -31,8 +31,11 @@ pub struct ApiConfig {
     pub password_cache_ttl: Duration,
     /// The longest time a host resolution may be served after another node changed it.
     pub resolve_staleness: Duration,
-    /// Failed logins a source address may make in a burst before 429.
+    /// Failed password checks of one account from one source address in a burst before
+    /// 429 (a source gets five times as many over all accounts).
     pub login_burst: u32,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers name the client.
+    pub trusted_proxies: TrustedProxies,
     /// Registrations one token may make a minute before 429.
     pub registrations_per_minute: u32,
     /// The base of emailed links (`https://accounts.example.com`); `None` uses the
@@ -42,6 +45,8 @@ pub struct ApiConfig {
     pub provisioner: Arc<dyn DatabaseProvisioner>,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
+    /// The source of monotonic time for rate limits and caches.
+    pub monotonic_clock: Arc<dyn MonotonicClock>,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -71,8 +76,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// How long an issued JWT is valid.
     pub jwt_lifetime: Duration,
-    /// Failed-login rate limiting per source address.
+    /// Password-guessing and wrong-token limits.
     pub logins: LoginLimiter,
+    /// Peers whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     /// Host → tenant answers.
     pub resolutions: ResolveCache<Resolution>,
     /// Request counters and latencies.
@@ -85,6 +92,8 @@ pub struct AppState {
     pub provisioner: Arc<dyn DatabaseProvisioner>,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
+    /// The source of monotonic time for rate limits and caches.
+    pub monotonic_clock: Arc<dyn MonotonicClock>,
 }
 
 impl AppState {
@@ -99,17 +108,22 @@ impl AppState {
             passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
             jwt,
             jwt_lifetime: config.jwt_lifetime,
-            logins: LoginLimiter::new(LimiterConfig {
-                burst: std::num::NonZeroU32::new(config.login_burst)
-                    .ok_or("the login burst must be at least 1")?,
-                ..LimiterConfig::default()
-            }),
+            logins: LoginLimiter::new(
+                LimiterConfig {
+                    burst: std::num::NonZeroU32::new(config.login_burst)
+                        .ok_or("the login burst must be at least 1")?,
+                    ..LimiterConfig::default()
+                },
+                Arc::clone(&config.monotonic_clock),
+            ),
+            trusted_proxies: config.trusted_proxies,
             resolutions: ResolveCache::new(config.resolve_staleness, 100_000),
             metrics: Arc::new(Metrics::new()),
             registrations: KeyedLimiter::per_minute(config.registrations_per_minute),
             public_url: config.public_url,
             provisioner: config.provisioner,
             clock: config.clock,
+            monotonic_clock: config.monotonic_clock,
         })
     }
 

@@ -3,14 +3,15 @@
 //! [`Caller`] accepts HTTP Basic (operator name and password), `Bearer` JWTs issued by
 //! `/oauth/token`, and API tokens as `Bearer <token>` or `Token <token>`. [`Operator`]
 //! additionally requires operator rights (an operator or an `admin`-scoped token).
-//! Failed logins are audited and spend the source address's login budget; once spent,
-//! the answer is 429 with `Retry-After` until it refills.
+//! Password checks are reserved from the password-guessing budgets of the claimed account
+//! and the client address before they run; wrong tokens spend a budget of their own after
+//! they fail; a valid token or JWT is never refused by either. Once a budget is spent the
+//! answer is 429 with `Retry-After` until it refills. Failures are audited.
 
 use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
-use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -125,14 +126,26 @@ pub async fn authenticate_any(request: &HttpRequest) -> Result<Caller, ApiError>
     authenticate(request).await
 }
 
-/// The request's id and peer address, for audit events of unauthenticated calls.
+/// The request's id and client address, for audit events of unauthenticated calls.
 pub fn origin(request: &HttpRequest) -> (Option<String>, Option<String>) {
     let request_id = request
         .extensions()
         .get::<RequestId>()
         .map(|id| id.0.clone());
-    let source = request.peer_addr().map(|address| address.ip().to_string());
+    let source = client_ip(request).map(|ip| ip.to_string());
     (request_id, source)
+}
+
+/// The client's address: the TCP peer, or the client a trusted proxy names in its
+/// forwarding headers (see [`crate::core::auth::TrustedProxies`]).
+pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
+    let peer = request.peer_addr()?.ip();
+    Some(match request.app_data::<web::Data<AppState>>() {
+        Some(state) => state
+            .trusted_proxies
+            .client_address(peer, request.headers()),
+        None => peer.to_canonical(),
+    })
 }
 
 async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
@@ -141,33 +154,26 @@ async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
         .cloned()
         .ok_or_else(|| ApiError::Internal("application state is missing".into()))?;
     let (request_id, source) = origin(request);
-    let ip = request.peer_addr().map(|address| address.ip());
+    // Without a peer address (not a TCP connection) every such caller shares one budget.
+    let ip = client_ip(request).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| Presented::parse(value.as_bytes()))
         .ok_or(ApiError::Unauthorized)?;
-    if let Some(ip) = ip
-        && let Err(retry_after) = state.logins.check(ip, Instant::now())
-    {
-        return Err(ApiError::TooManyRequests(retry_after.0));
-    }
-    let scheme = match &presented {
-        Presented::Basic { .. } => "basic",
-        Presented::Bearer(_) => "bearer",
-        Presented::Token(_) => "token",
-    };
-    let outcome = match presented {
+    let (scheme, outcome) = match presented {
         Presented::Basic { username, password } => {
-            verify_operator(&state, username.clone(), password)
-                .await?
-                .then_some(Access::Operator(username.clone()))
-                .ok_or(username)
+            let verified = check_password(&state, ip, username.clone(), password).await?;
+            let outcome = verified
+                .then(|| Access::Operator(username.clone()))
+                .ok_or(username);
+            ("basic", outcome)
         }
         Presented::Bearer(token) if token.expose_secret().contains('.') => {
-            verify_jwt(&state, token.expose_secret())
+            ("bearer", verify_jwt(&state, token.expose_secret()).await?)
         }
-        Presented::Bearer(token) | Presented::Token(token) => verify_token(&state, token).await?,
+        Presented::Bearer(token) => ("bearer", verify_token(&state, token).await?),
+        Presented::Token(token) => ("token", verify_token(&state, token).await?),
     };
     match outcome {
         Ok(access) => Ok(Caller {
@@ -176,15 +182,49 @@ async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
             source,
         }),
         Err(claimed) => {
-            refuse(&state, ip, scheme, claimed, request_id, source).await;
+            // A wrong password already spent its reservation; a wrong token spends its
+            // own budget only now, so a valid token is never refused by a limit.
+            if scheme != "basic"
+                && let Err(retry_after) = state.logins.wrong_token(ip)
+            {
+                return Err(ApiError::TooManyRequests(retry_after.0));
+            }
+            refuse(&state, scheme, claimed, request_id, source).await;
             Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Checks an operator's password within the password-guessing budgets of `source`: a
+/// check is reserved before argon2 runs (429 when none is left), a wrong password keeps
+/// its reservation and a right one gives it back. Used by HTTP Basic and `/oauth/token`.
+pub async fn check_password(
+    state: &web::Data<AppState>,
+    source: IpAddr,
+    username: String,
+    password: SecretString,
+) -> Result<bool, ApiError> {
+    let attempt = state
+        .logins
+        .reserve_password_check(source, &username)
+        .map_err(|retry_after| ApiError::TooManyRequests(retry_after.0))?;
+    match verify_operator(state, username, password).await {
+        Ok(true) => {
+            attempt.give_back();
+            Ok(true)
+        }
+        Ok(false) => Ok(false),
+        Err(error) => {
+            // Storage failed before a verdict: the attempt does not count.
+            attempt.give_back();
+            Err(error)
         }
     }
 }
 
 /// Checks an operator's password: from the cache of verified pairs when the account has
 /// not changed since, otherwise with argon2id on the blocking pool.
-pub async fn verify_operator(
+async fn verify_operator(
     state: &web::Data<AppState>,
     username: String,
     password: SecretString,
@@ -197,7 +237,7 @@ pub async fn verify_operator(
     let account = state
         .read(move |session| Ok(session.find_operator(&lookup)?))
         .await?;
-    let now = Instant::now();
+    let now = state.monotonic_clock.now();
     if let Some(account) = &account
         && state
             .passwords
@@ -230,15 +270,29 @@ pub async fn verify_operator(
     Ok(verified)
 }
 
-fn verify_jwt(state: &AppState, token: &str) -> Result<Access, String> {
-    let claims = state
-        .jwt
-        .verify(token, state.clock.now())
-        .map_err(|_| String::new())?;
-    match claims.sub.split_once(':') {
-        Some(("operator", name)) if !name.is_empty() => Ok(Access::Operator(name.to_owned())),
-        _ => Err(String::new()),
-    }
+/// A JWT is valid when its signature and times are, its operator still exists, and that
+/// operator's account has not changed (a new password) since the token was issued. That
+/// costs one indexed read of the operator per request, as HTTP Basic does.
+async fn verify_jwt(
+    state: &web::Data<AppState>,
+    token: &str,
+) -> Result<Result<Access, String>, ApiError> {
+    let Ok(claims) = state.jwt.verify(token, state.clock.now()) else {
+        return Ok(Err(String::new()));
+    };
+    let name = match claims.sub.split_once(':') {
+        Some(("operator", name)) if !name.is_empty() && !name.contains('\0') => name.to_owned(),
+        _ => return Ok(Err(String::new())),
+    };
+    let lookup = name.clone();
+    let account = state
+        .read(move |session| Ok(session.find_operator(&lookup)?))
+        .await?;
+    Ok(match account {
+        // `iat` has whole seconds: a change in the token's own second does not void it.
+        Some(account) if account.updated_at.timestamp() <= claims.iat => Ok(Access::Operator(name)),
+        _ => Err(name),
+    })
 }
 
 async fn verify_token(
@@ -256,17 +310,14 @@ async fn verify_token(
     })
 }
 
-async fn refuse(
+/// Audits (and logs) a refused credential.
+pub async fn refuse(
     state: &web::Data<AppState>,
-    ip: Option<IpAddr>,
     scheme: &'static str,
     claimed: String,
     request_id: Option<String>,
     source: Option<String>,
 ) {
-    if let Some(ip) = ip {
-        state.logins.record_failure(ip, Instant::now());
-    }
     let logged_id = request_id.clone().unwrap_or_default();
     log::warn!(
         "refused {scheme} credentials from {} request_id={logged_id}",

@@ -4,15 +4,18 @@
 //! - [`Presented`]: the credential an `Authorization` header carries.
 //! - [`VerifiedPasswords`]: operator passwords that recently passed argon2.
 //! - [`JwtKeys`]: issues and verifies HS256 session tokens.
-//! - [`LoginLimiter`]: failed logins per client address.
+//! - [`LoginLimiter`]: password guesses per (account, source) and per source.
+//! - [`TrustedProxies`]: whose forwarding headers name the client.
 //! - [`caller`]: who is calling, as actix extractors and helpers.
 
 pub mod caller;
+mod client_address;
 mod header;
 mod jwt;
 mod login_limiter;
 mod password_cache;
 
+pub use client_address::{TrustedProxies, TrustedProxiesError};
 pub use header::Presented;
 pub use jwt::{JwtKeys, MIN_SECRET_LEN};
 pub use login_limiter::LoginLimiter;

@@ -2,7 +2,7 @@
 //! HTTP Basic, or the password grant), from a form or a JSON body.
 
 use secrecy::SecretString;
-use std::time::Instant;
+use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use tenantry_tenant::{Action, Actor, AuditEvent, RequestContext};
 
 use crate::core::auth::Presented;
-use crate::core::auth::caller::{origin, verify_operator};
+use crate::core::auth::caller::{check_password, client_ip, origin};
 use crate::core::body::{BodyError, BodyRules, read_fields};
 use crate::core::error::ApiError;
 use crate::core::fields::Fields;
@@ -36,16 +36,8 @@ pub async fn token(
             other => other.into(),
         })?;
     let (username, password) = credentials(&request, &body)?;
-    let ip = request.peer_addr().map(|address| address.ip());
-    if let Some(ip) = ip
-        && let Err(retry_after) = state.logins.check(ip, Instant::now())
-    {
-        return Err(ApiError::TooManyRequests(retry_after.0));
-    }
-    if !verify_operator(&state, username.clone(), password).await? {
-        if let Some(ip) = ip {
-            state.logins.record_failure(ip, Instant::now());
-        }
+    let ip = client_ip(&request).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if !check_password(&state, ip, username.clone(), password).await? {
         let (request_id, source) = origin(&request);
         let logged_id = request_id.clone().unwrap_or_default();
         let context = RequestContext {

@@ -23,16 +23,19 @@ fn label(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     let mut fields = Fields::new(body, vec![json!("body")]);
     fields.forbid_others(&["label"]);
     let label = fields.optional_string("label").flatten();
-    if label
-        .as_ref()
-        .is_some_and(|label| label.chars().count() > MAX_LABEL_LENGTH)
-    {
+    if let Some(text) = &label {
         let loc = fields.loc("label");
-        fields.problem(
-            loc,
-            "string_too_long",
-            "String should have at most 255 characters",
-        );
+        if text.chars().count() > MAX_LABEL_LENGTH {
+            fields.problem(
+                loc,
+                "string_too_long",
+                "String should have at most 255 characters",
+            );
+        } else if text.chars().any(char::is_control) {
+            // NUL is refused by PostgreSQL (a 500), CR/LF and escapes would reach logs and
+            // terminals: the same rule and words as tenants' text fields.
+            fields.problem(loc, "value_error", "must not contain control characters");
+        }
     }
     fields.finish(|| Some(label))
 }

@@ -11,7 +11,6 @@ mod error;
 mod form;
 
 use secrecy::{ExposeSecret, SecretString};
-use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -77,7 +76,10 @@ async fn register(
     version: Version,
 ) -> Result<i64, TahoeError> {
     let token = authenticate(state, request).await?;
-    if let Err(wait) = state.registrations.acquire(token.id, Instant::now()) {
+    if let Err(wait) = state
+        .registrations
+        .acquire(token.id, state.monotonic_clock.now())
+    {
         return Err(TahoeError::Throttled(wait.0));
     }
     let tenant = serving_tenant(state, request, &token).await?;
