@@ -52,4 +52,4 @@ pub use provisioning::{
 pub use service_id::{ServiceId, ServiceIdError};
 pub use settings::{MfaMethod, PasswordPolicy, Settings, SettingsPatch};
 pub use status::{Status, TransitionError};
-pub use validation::{FieldError, FieldPath, PathSegment};
+pub use validation::{FieldError, FieldPath, FieldProblem, LengthUnit, PathSegment, ValueKind};

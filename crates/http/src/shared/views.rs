@@ -6,6 +6,8 @@ use tenantry_registration::{ApiToken, User};
 use tenantry_tenant::urls::{Mfe, UrlConfig};
 use tenantry_tenant::{AuditRecord, Tenant};
 
+use super::settings_json;
+
 /// An RFC 3339 UTC timestamp with microseconds, as every API field carries time.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -31,7 +33,7 @@ pub fn tenant_json(tenant: &Tenant, urls: &UrlConfig) -> Value {
         "org_filter": tenant.org_filter,
         "admin_email": tenant.admin_email,
         "metadata": tenant.metadata,
-        "settings": tenant.settings,
+        "settings": settings_json::view(&tenant.settings),
         "domains": tenant.domains.iter().map(|domain| json!({
             "host": domain.host.as_str(),
             "is_primary": domain.is_primary,

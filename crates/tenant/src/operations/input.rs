@@ -6,7 +6,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::{DomainName, FieldError, FieldPath, ServiceId, Settings, SettingsPatch, TenantName};
+use crate::validation::repeats;
+use crate::{
+    DomainName, FieldError, FieldPath, FieldProblem, LengthUnit, ServiceId, Settings,
+    SettingsPatch, TenantName,
+};
 
 /// Longest display name, theme name, plan, partner id or list item, in characters.
 pub const MAX_TEXT_LENGTH: usize = 255;
@@ -76,15 +80,7 @@ impl CreateTenant {
         check_list(&mut errors, "modules", &self.modules);
         check_list(&mut errors, "org_filter", &self.org_filter);
         check_metadata(&mut errors, &self.metadata);
-        for (index, host) in self.domains.iter().enumerate() {
-            if self.domains[..index].contains(host) {
-                errors.push(FieldError::new(
-                    FieldPath::field("domains").at(index),
-                    "value_error",
-                    format!("{host} is listed twice"),
-                ));
-            }
-        }
+        repeats(&mut errors, &FieldPath::field("domains"), &self.domains);
         errors
     }
 }
@@ -150,25 +146,23 @@ impl TenantPatch {
 }
 
 fn check_text(errors: &mut Vec<FieldError>, field: &'static str, value: Option<&str>) {
-    let Some(value) = value else { return };
+    if let Some(problem) = value.and_then(text_problem) {
+        errors.push(FieldError::new(FieldPath::field(field), problem));
+    }
+}
+
+fn text_problem(value: &str) -> Option<FieldProblem> {
     if value.trim().is_empty() {
-        errors.push(FieldError::new(
-            FieldPath::field(field),
-            "string_too_short",
-            "must not be blank",
-        ));
+        Some(FieldProblem::Blank)
     } else if value.chars().count() > MAX_TEXT_LENGTH {
-        errors.push(FieldError::new(
-            FieldPath::field(field),
-            "string_too_long",
-            format!("must be at most {MAX_TEXT_LENGTH} characters"),
-        ));
+        Some(FieldProblem::TooLong {
+            max: MAX_TEXT_LENGTH,
+            unit: LengthUnit::Characters,
+        })
     } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            FieldPath::field(field),
-            "value_error",
-            "must not contain control characters",
-        ));
+        Some(FieldProblem::ControlCharacter)
+    } else {
+        None
     }
 }
 
@@ -182,8 +176,7 @@ fn check_email(errors: &mut Vec<FieldError>, value: Option<&str>) {
     if !well_formed {
         errors.push(FieldError::new(
             FieldPath::field("admin_email"),
-            "value_error",
-            "must be an e-mail address",
+            FieldProblem::NotAnEmail,
         ));
     }
 }
@@ -192,17 +185,16 @@ fn check_list(errors: &mut Vec<FieldError>, field: &'static str, items: &[String
     if items.len() > MAX_LIST_ITEMS {
         errors.push(FieldError::new(
             FieldPath::field(field),
-            "too_long",
-            format!("must have at most {MAX_LIST_ITEMS} items"),
+            FieldProblem::TooLong {
+                max: MAX_LIST_ITEMS,
+                unit: LengthUnit::Items,
+            },
         ));
     }
     for (index, item) in items.iter().enumerate() {
-        let mut item_errors = Vec::new();
-        check_text(&mut item_errors, field, Some(item));
-        errors.extend(item_errors.into_iter().map(|mut error| {
-            error.path = FieldPath::field(field).at(index);
-            error
-        }));
+        if let Some(problem) = text_problem(item) {
+            errors.push(FieldError::new(FieldPath::field(field).at(index), problem));
+        }
     }
 }
 
@@ -211,8 +203,10 @@ fn check_metadata(errors: &mut Vec<FieldError>, metadata: &Map<String, Value>) {
     if size > MAX_METADATA_BYTES {
         errors.push(FieldError::new(
             FieldPath::field("metadata"),
-            "too_long",
-            format!("must be at most {MAX_METADATA_BYTES} bytes as JSON"),
+            FieldProblem::TooLong {
+                max: MAX_METADATA_BYTES,
+                unit: LengthUnit::JsonBytes,
+            },
         ));
     }
 }

@@ -19,8 +19,8 @@ pub use input::{
 use crate::audit::RequestContext;
 use crate::urls::{SiteUrls, UrlConfig};
 use crate::{
-    Action, AuditEvent, AuditSink, Domain, DomainName, FieldError, FieldPath, NewTenant,
-    RepositoryError, Status, Tenant, TenantError, TenantKey, TenantRepository,
+    Action, AuditEvent, AuditSink, Domain, DomainName, FieldError, FieldPath, FieldProblem,
+    NewTenant, RepositoryError, Status, Tenant, TenantError, TenantKey, TenantRepository,
 };
 use snapshot::{changes, snapshot};
 
@@ -51,8 +51,10 @@ pub fn default_domain(
     DomainName::parse(&host).map_err(|error| {
         TenantError::invalid(FieldError::new(
             FieldPath::field("name"),
-            "value_error",
-            format!("makes the default domain {host:?} invalid: {error}"),
+            FieldProblem::DefaultDomain {
+                host: host.clone(),
+                reason: error.to_string(),
+            },
         ))
     })
 }

@@ -1,4 +1,7 @@
 //! The audit view of a tenant: its fields as JSON, and the difference between two states.
+//!
+//! Built field by field, never by serialising domain types, so a change of a type's
+//! stored form cannot change what the audit log says.
 
 use serde_json::{Map, Value, json};
 
@@ -23,7 +26,7 @@ pub(crate) fn snapshot(tenant: &Tenant) -> Map<String, Value> {
         "org_filter": tenant.org_filter,
         "admin_email": tenant.admin_email,
         "metadata": tenant.metadata,
-        "settings": serde_json::to_value(&tenant.settings).unwrap_or(Value::Null),
+        "settings": tenant.settings.snapshot(),
         "domains": hosts,
         "primary_domain": tenant.primary_domain().map(|host| host.as_str()),
     });

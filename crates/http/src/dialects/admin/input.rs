@@ -2,10 +2,12 @@
 
 use serde_json::{Map, Value, json};
 use tenantry_tenant::operations::{CreateTenant, TenantPatch};
-use tenantry_tenant::{DomainName, FieldPath, ServiceId, Settings, SettingsPatch, TenantName};
+use tenantry_tenant::{DomainName, ServiceId, Settings, TenantName};
 
 use crate::core::body::Fields;
 use crate::core::error::ApiError;
+use crate::shared::field_errors::record_under;
+use crate::shared::settings_json;
 
 const CREATE_FIELDS: [&str; 13] = [
     "name",
@@ -62,17 +64,17 @@ pub fn create_tenant(body: &Map<String, Value>) -> Result<CreateTenant, ApiError
         fields.problem(loc, "value_error", "a tenant is created active");
     }
     let settings = match fields.raw("settings") {
-        Some(value) => match Settings::from_json(value) {
-            Ok(settings) => Some(settings),
-            Err(errors) => {
-                let errors: Vec<_> = errors
-                    .into_iter()
-                    .map(|error| error.under(&FieldPath::field("settings")))
-                    .collect();
-                fields.field_errors(&errors);
-                None
+        Some(value) => {
+            match settings_json::read_patch(value)
+                .and_then(|patch| Settings::default().apply(&patch))
+            {
+                Ok(settings) => Some(settings),
+                Err(errors) => {
+                    record_under(&mut fields, "settings", errors);
+                    None
+                }
             }
-        },
+        }
         None => Some(Settings::default()),
     };
     fields.finish(|| {
@@ -113,14 +115,10 @@ pub fn tenant_patch(body: &Map<String, Value>) -> Result<TenantPatch, ApiError> 
     };
     let settings = match fields.raw("settings") {
         None => Some(None),
-        Some(value) => match SettingsPatch::from_json(value) {
+        Some(value) => match settings_json::read_patch(value) {
             Ok(patch) => Some(Some(patch)),
             Err(errors) => {
-                let errors: Vec<_> = errors
-                    .into_iter()
-                    .map(|error| error.under(&FieldPath::field("settings")))
-                    .collect();
-                fields.field_errors(&errors);
+                record_under(&mut fields, "settings", errors);
                 None
             }
         },

@@ -5,6 +5,7 @@ use actix_web::HttpResponse;
 use serde_json::{Map, Value, json};
 
 use super::{Endpoint, Guard, endpoints};
+use crate::shared::settings_json;
 
 /// The OpenAPI 3.1 document of the canonical API.
 pub fn document() -> Value {
@@ -112,20 +113,6 @@ fn schemas() -> Value {
     let text = json!({"type": "string"});
     let nullable_text = json!({"type": ["string", "null"]});
     let texts = json!({"type": "array", "items": {"type": "string"}});
-    let policy = json!({"type": "object", "additionalProperties": false, "properties": {
-        "min_length": {"type": "integer", "minimum": 6, "maximum": 128},
-        "max_length": {"type": "integer", "minimum": 1, "maximum": 1024},
-        "require_uppercase": {"type": "boolean"},
-        "require_lowercase": {"type": "boolean"},
-        "require_digit": {"type": "boolean"},
-        "require_symbol": {"type": "boolean"},
-    }});
-    let settings = json!({"type": "object", "additionalProperties": false, "properties": {
-        "mfa_required": {"type": "boolean"},
-        "mfa_methods": {"type": "array", "items": {"enum": ["totp", "sms", "email", "webauthn"]}},
-        "password_policy": policy,
-        "session_timeout": {"type": "integer", "minimum": 1, "maximum": 43200, "description": "minutes"},
-    }});
     let editable = json!({
         "display_name": text, "theme_name": nullable_text, "org_filter": texts,
         "plan_id": nullable_text, "modules": texts, "partner_id": nullable_text,
@@ -153,7 +140,7 @@ fn schemas() -> Value {
         }})
     };
     json!({
-        "Settings": settings,
+        "Settings": settings_json::schema(),
         "TenantCreate": {"type": "object", "required": ["name", "display_name"], "additionalProperties": false, "properties": create},
         "TenantPatch": {"type": "object", "additionalProperties": false, "properties": editable},
         "Tenant": {"type": "object", "properties": {
