@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tenantry_tenant::memory::InMemoryTenants;
 use tenantry_tenant::{
     Actor, AuditEvent, AuditSink, Domain, DomainName, NewTenant, Page, RepositoryError,
-    RequestContext, ServiceId, Settings, Status, Tenant, TenantId, TenantName, TenantQuery,
+    RequestContext, ServiceId, Status, Tenant, TenantId, TenantName, TenantProfile, TenantQuery,
     TenantRepository,
 };
 
@@ -32,17 +32,8 @@ impl Ports {
     pub(crate) fn add_tenant(&mut self, name: &str, status: Status, hosts: &[&str]) -> Tenant {
         self.insert(&NewTenant {
             name: TenantName::parse(name).unwrap(),
-            display_name: format!("{name} academy"),
             status,
-            service_id: None,
-            partner_id: None,
-            plan_id: None,
-            modules: vec![],
-            theme_name: None,
-            org_filter: vec![],
-            admin_email: None,
-            metadata: Default::default(),
-            settings: Settings::default(),
+            profile: TenantProfile::new(format!("{name} academy")),
             domains: hosts
                 .iter()
                 .enumerate()

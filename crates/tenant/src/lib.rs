@@ -2,7 +2,8 @@
 //!
 //! This crate knows what a tenant is and what may be done to one, and nothing about
 //! databases or HTTP: parsed value types ([`TenantName`], [`DomainName`], [`ServiceId`],
-//! [`Status`], [`Settings`]), the Open edX URL and configuration generator ([`urls`]),
+//! [`Status`], [`Settings`]), the one definition of a tenant's descriptive fields
+//! ([`TenantProfile`]), the Open edX URL and configuration generator ([`urls`]),
 //! the ports tenant operations need ([`ports`]) with in-memory implementations
 //! ([`memory`]), and the operations themselves ([`operations`]).
 //!
@@ -29,6 +30,7 @@ pub mod model;
 pub mod name;
 pub mod operations;
 pub mod ports;
+pub mod profile;
 pub mod provisioning;
 pub mod service_id;
 pub mod settings;
@@ -45,6 +47,7 @@ pub use ports::{
     AuditLog, AuditSink, Clock, IdempotencyRepository, IdempotentResponse, Page, RepositoryError,
     SystemClock, TenantQuery, TenantRepository,
 };
+pub use profile::{TenantPatch, TenantProfile};
 pub use provisioning::{
     DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, InMemoryProvisioner, ProvisionError,
     ProvisionedDatabase, TenantDatabases, database_identifier,

@@ -8,7 +8,7 @@ mod record;
 use chrono::{DateTime, TimeZone, Utc};
 use tenantry_tenant::{
     NewTenant, PasswordPolicy, RequestContext, Settings, Status, Tenant, TenantId, TenantName,
-    TenantRepository,
+    TenantProfile, TenantRepository,
 };
 
 use super::*;
@@ -59,17 +59,11 @@ fn add_tenant(ports: &mut Ports, name: &str, status: Status, policy: PasswordPol
     ports
         .insert(&NewTenant {
             name: TenantName::parse(name).unwrap(),
-            display_name: DISPLAY_NAME.into(),
             status,
-            service_id: None,
-            partner_id: None,
-            plan_id: None,
-            modules: vec![],
-            theme_name: None,
-            org_filter: vec![],
-            admin_email: None,
-            metadata: Default::default(),
-            settings,
+            profile: TenantProfile {
+                settings,
+                ..TenantProfile::new(DISPLAY_NAME)
+            },
             domains: vec![],
             created_at: t0(),
         })
