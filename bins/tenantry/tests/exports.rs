@@ -53,8 +53,8 @@ fn seed(data: &Path) {
         let mut store = TenantStore::new(conn);
         let name = |text: &str| TenantName::parse(text).unwrap();
         let mut talent1 = CreateTenant::new(name("talent1"), "Talent 1 Learning");
-        talent1.theme_name = Some("indigo".into());
-        talent1.org_filter = vec!["org1".into()];
+        talent1.profile.theme_name = Some("indigo".into());
+        talent1.profile.org_filter = vec!["org1".into()];
         create_tenant(&mut store, &context, &urls, talent1).unwrap();
         let plain = CreateTenant::new(name("plain"), "O'Brien \\ Co");
         create_tenant(&mut store, &context, &urls, plain).unwrap();

@@ -21,13 +21,11 @@
 //!
 //! ```
 //! use tenantry_tenant::eox::EoxTenantRecord;
-//! # use tenantry_tenant::{Settings, Status, Tenant, TenantId, TenantName};
+//! # use tenantry_tenant::{Status, Tenant, TenantId, TenantName, TenantProfile};
 //! # use tenantry_tenant::urls::UrlConfig;
 //! # let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
 //! # let tenant = Tenant { id: TenantId(1), name: TenantName::parse("talent1")?,
-//! #     display_name: "Talent 1 Learning".into(), status: Status::Active, service_id: None,
-//! #     partner_id: None, plan_id: None, modules: vec![], theme_name: None, org_filter: vec![],
-//! #     admin_email: None, metadata: Default::default(), settings: Settings::default(),
+//! #     status: Status::Active, profile: TenantProfile::new("Talent 1 Learning"),
 //! #     domains: vec![], created_at: at, updated_at: at, deleted_at: None, version: 1 };
 //! let record = EoxTenantRecord::new(&tenant, &UrlConfig::default(), "admin");
 //! assert_eq!(record.external_key, "talent1.local.openedx.io");
@@ -68,13 +66,14 @@ impl EoxTenantRecord {
     /// The record of `tenant` under `urls`, created by the operator named `created_by`.
     pub fn new(tenant: &Tenant, urls: &UrlConfig, created_by: &str) -> Self {
         let site = urls.site(&tenant.name);
-        let theme = tenant.theme_name.as_deref();
+        let profile = &tenant.profile;
+        let theme = profile.theme_name.as_deref();
         let mut meta = Map::new();
         meta.insert("created_by".into(), created_by.into());
         Self {
             external_key: site.external_key(),
-            lms_configs: site.lms_configs(&tenant.display_name, theme, &tenant.org_filter),
-            studio_configs: studio_configs(&site, &tenant.display_name, theme),
+            lms_configs: site.lms_configs(&profile.display_name, theme, &profile.org_filter),
+            studio_configs: studio_configs(&site, &profile.display_name, theme),
             theming_configs: theming_configs(theme),
             meta,
             routes: routes(tenant, &site),
@@ -303,8 +302,8 @@ mod tests {
 
     fn talent1(store: &mut InMemoryTenants, actor: Actor) -> Tenant {
         let mut input = named("talent1", "Talent 1 Learning");
-        input.theme_name = Some("indigo".into());
-        input.org_filter = vec!["org1".into()];
+        input.profile.theme_name = Some("indigo".into());
+        input.profile.org_filter = vec!["org1".into()];
         create(store, input, actor)
     }
 

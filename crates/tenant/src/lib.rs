@@ -2,10 +2,11 @@
 //!
 //! This crate knows what a tenant is and what may be done to one, and nothing about
 //! databases or HTTP: parsed value types ([`TenantName`], [`DomainName`], [`ServiceId`],
-//! [`Status`], [`Settings`]), the Open edX URL and configuration generator ([`urls`]),
-//! the ports tenant operations need ([`ports`]), and the operations themselves
-//! ([`operations`]). With the `testing` feature, `testing` holds in-memory
-//! implementations of the ports for tests.
+//! [`Status`], [`Settings`]), the one definition of a tenant's descriptive fields
+//! ([`TenantProfile`]), the Open edX URL and configuration generator ([`urls`]), the ports
+//! tenant operations need ([`ports`]), and the operations themselves ([`operations`]).
+//! With the `testing` feature, `testing` holds in-memory implementations of the ports for
+//! tests.
 //!
 //! Another service can depend on this crate alone to validate names or to generate a
 //! tenant's URLs:
@@ -30,6 +31,7 @@ pub mod model;
 pub mod name;
 pub mod operations;
 pub mod ports;
+pub mod profile;
 pub mod provisioning;
 pub mod service_id;
 pub mod settings;
@@ -51,6 +53,7 @@ pub use ports::{
     AuditLog, AuditSink, Clock, IdempotencyRepository, IdempotentResponse, Page, RepositoryError,
     SystemClock, TenantQuery, TenantRepository,
 };
+pub use profile::{TenantPatch, TenantProfile};
 pub use provisioning::{
     DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, ProvisionError, ProvisionedDatabase,
     TenantDatabases, database_identifier,
@@ -58,4 +61,4 @@ pub use provisioning::{
 pub use service_id::{ServiceId, ServiceIdError};
 pub use settings::{MfaMethod, PasswordPolicy, Settings, SettingsPatch};
 pub use status::{Status, TransitionError};
-pub use validation::{FieldError, FieldPath, PathSegment};
+pub use validation::{FieldError, FieldPath, FieldProblem, LengthUnit, PathSegment, ValueKind};

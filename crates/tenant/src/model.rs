@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use crate::{DomainName, ServiceId, Settings, Status, TenantName};
+use crate::{DomainName, Status, TenantName, TenantProfile};
 
 /// A tenant's numeric identifier, assigned by the repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,35 +47,17 @@ pub struct Domain {
     pub is_primary: bool,
 }
 
-/// A tenant as stored: identity, lifecycle, descriptive fields, settings and domains.
+/// A tenant as stored: identity, lifecycle, descriptive fields and domains.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
     /// Repository-assigned id.
     pub id: TenantId,
     /// Unique DNS-label name; also the Open edX `tenant_name`.
     pub name: TenantName,
-    /// Human name of the site (Open edX `PLATFORM_NAME`).
-    pub display_name: String,
     /// Lifecycle state.
     pub status: Status,
-    /// The billing system's id, unique when present.
-    pub service_id: Option<ServiceId>,
-    /// The reseller or partner the tenant belongs to.
-    pub partner_id: Option<String>,
-    /// The billing plan.
-    pub plan_id: Option<String>,
-    /// Enabled feature modules.
-    pub modules: Vec<String>,
-    /// Open edX comprehensive theme.
-    pub theme_name: Option<String>,
-    /// Course organisations the site shows (`course_org_filter`).
-    pub org_filter: Vec<String>,
-    /// Contact address of the tenant's administrator.
-    pub admin_email: Option<String>,
-    /// Free-form data owned by the caller (e.g. `epaper_frequency`).
-    pub metadata: Map<String, Value>,
-    /// Security settings applied to the tenant's users.
-    pub settings: Settings,
+    /// The descriptive fields: display name, ids, plan, modules, theme, settings, ….
+    pub profile: TenantProfile,
     /// Host names, primary first.
     pub domains: Vec<Domain>,
     /// When the tenant was created.
@@ -109,28 +90,10 @@ impl Tenant {
 pub struct NewTenant {
     /// See [`Tenant::name`].
     pub name: TenantName,
-    /// See [`Tenant::display_name`].
-    pub display_name: String,
     /// See [`Tenant::status`].
     pub status: Status,
-    /// See [`Tenant::service_id`].
-    pub service_id: Option<ServiceId>,
-    /// See [`Tenant::partner_id`].
-    pub partner_id: Option<String>,
-    /// See [`Tenant::plan_id`].
-    pub plan_id: Option<String>,
-    /// See [`Tenant::modules`].
-    pub modules: Vec<String>,
-    /// See [`Tenant::theme_name`].
-    pub theme_name: Option<String>,
-    /// See [`Tenant::org_filter`].
-    pub org_filter: Vec<String>,
-    /// See [`Tenant::admin_email`].
-    pub admin_email: Option<String>,
-    /// See [`Tenant::metadata`].
-    pub metadata: Map<String, Value>,
-    /// See [`Tenant::settings`].
-    pub settings: Settings,
+    /// See [`Tenant::profile`].
+    pub profile: TenantProfile,
     /// See [`Tenant::domains`]; exactly one is primary.
     pub domains: Vec<Domain>,
     /// Creation time; also the first `updated_at`.

@@ -15,7 +15,7 @@ mod tenants;
 
 use chrono::{DateTime, Utc};
 
-use crate::{Clock, NewTenant, Page, Settings, Status, TenantName};
+use crate::{Clock, NewTenant, Page, Status, TenantName, TenantProfile};
 
 pub use failures::Failures;
 pub use provisioner::InMemoryProvisioner;
@@ -44,23 +44,14 @@ impl Clock for FixedClock {
 ///     status: Status::Suspended,
 ///     ..new_tenant(TenantName::parse("talent1")?, at)
 /// };
-/// assert_eq!(suspended.display_name, "talent1");
+/// assert_eq!(suspended.profile.display_name, "talent1");
 /// # Ok::<(), tenantry_tenant::NameError>(())
 /// ```
 pub fn new_tenant(name: TenantName, at: DateTime<Utc>) -> NewTenant {
     NewTenant {
-        display_name: name.as_str().to_owned(),
+        profile: TenantProfile::new(name.as_str()),
         name,
         status: Status::Active,
-        service_id: None,
-        partner_id: None,
-        plan_id: None,
-        modules: vec![],
-        theme_name: None,
-        org_filter: vec![],
-        admin_email: None,
-        metadata: Default::default(),
-        settings: Settings::default(),
         domains: vec![],
         created_at: at,
     }

@@ -1,7 +1,8 @@
 //! The one error type of the HTTP layer and its mapping to status codes and bodies.
 //!
 //! Bodies follow FastAPI, whose shape the canonical API keeps: `{"detail": "…"}`, and for
-//! validation `{"detail": [{"loc": […], "msg": "…", "type": "…"}]}`.
+//! validation `{"detail": [{"loc": […], "msg": "…", "type": "…"}]}`. Domain errors of
+//! tenant operations convert in `shared::field_errors`, which words their field errors.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tenantry_registration::AccessError;
-use tenantry_tenant::{FieldError, PathSegment, RepositoryError, TenantError};
+use tenantry_tenant::RepositoryError;
 
 /// One validation problem in FastAPI's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,16 +34,6 @@ impl Problem {
             msg: msg.into(),
             kind: kind.to_owned(),
         }
-    }
-
-    /// A domain field error placed under `root` (`"body"` or `"query"`).
-    pub fn from_field(root: &str, error: &FieldError) -> Self {
-        let mut loc = vec![Value::from(root)];
-        loc.extend(error.path.segments().iter().map(|segment| match segment {
-            PathSegment::Field(name) => Value::from(*name),
-            PathSegment::Index(index) => Value::from(*index),
-        }));
-        Self::new(loc, error.kind, error.message.clone())
     }
 }
 
@@ -100,16 +91,6 @@ impl ApiError {
     pub fn invalid(loc: Vec<Value>, kind: &str, msg: impl Into<String>) -> Self {
         ApiError::Invalid(vec![Problem::new(loc, kind, msg)])
     }
-
-    /// Domain field errors placed under `root`.
-    pub fn fields(root: &str, errors: &[FieldError]) -> Self {
-        ApiError::Invalid(
-            errors
-                .iter()
-                .map(|error| Problem::from_field(root, error))
-                .collect(),
-        )
-    }
 }
 
 impl From<RepositoryError> for ApiError {
@@ -121,27 +102,6 @@ impl From<RepositoryError> for ApiError {
             }
             RepositoryError::Unavailable(cause) => ApiError::Unavailable(cause),
             other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<TenantError> for ApiError {
-    fn from(error: TenantError) -> Self {
-        match error {
-            TenantError::Invalid(errors) => ApiError::fields("body", &errors),
-            TenantError::NotFound => ApiError::Missing("Tenant not found"),
-            TenantError::DomainNotFound(_) => ApiError::Missing("Domain not found"),
-            TenantError::Conflict { field } => {
-                ApiError::Conflict(format!("{field} is already taken"))
-            }
-            error @ (TenantError::IllegalTransition(_) | TenantError::NotAllowed { .. }) => {
-                ApiError::Conflict(error.to_string())
-            }
-            error @ TenantError::StaleVersion { .. } => {
-                ApiError::PreconditionFailed(error.to_string())
-            }
-            TenantError::Unavailable(cause) => ApiError::Unavailable(cause),
-            TenantError::Backend(cause) => ApiError::Internal(cause),
         }
     }
 }
@@ -218,7 +178,6 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;
-    use tenantry_tenant::FieldPath;
 
     use super::*;
 
@@ -243,17 +202,6 @@ mod tests {
         assert_eq!(
             body(unavailable).await,
             r#"{"detail":"Service Unavailable"}"#
-        );
-    }
-
-    #[actix_web::test]
-    async fn field_errors_become_fastapi_locations() {
-        let path = FieldPath::field("settings").and("mfa_methods").at(0);
-        let error = ApiError::fields("body", &[FieldError::new(path, "enum", "not a method")]);
-        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(
-            body(error).await,
-            r#"{"detail":[{"loc":["body","settings","mfa_methods",0],"msg":"not a method","type":"enum"}]}"#
         );
     }
 

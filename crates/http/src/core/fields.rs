@@ -36,17 +36,6 @@ impl<'a> Fields<'a> {
         self.problems.push(Problem::new(loc, kind, msg));
     }
 
-    /// Records domain field errors, whose paths start at this object.
-    pub fn field_errors(&mut self, errors: &[tenantry_tenant::FieldError]) {
-        for error in errors {
-            let mut problem = Problem::from_field("", error);
-            let mut loc = self.root.clone();
-            loc.extend(problem.loc.drain(1..));
-            problem.loc = loc;
-            self.problems.push(problem);
-        }
-    }
-
     /// Refuses fields not in `known`.
     pub fn forbid_others(&mut self, known: &[&str]) {
         let unknown: Vec<String> = self

@@ -6,32 +6,24 @@ use tenantry_registration::{ApiToken, User};
 use tenantry_tenant::urls::{Mfe, UrlConfig};
 use tenantry_tenant::{AuditRecord, Tenant};
 
+use super::tenant_fields::TENANT_FIELDS;
+
 /// An RFC 3339 UTC timestamp with microseconds, as every API field carries time.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// A tenant with its domains, settings and generated URLs.
+/// A tenant with its domains, generated URLs and every profile field ([`TENANT_FIELDS`]).
 pub fn tenant_json(tenant: &Tenant, urls: &UrlConfig) -> Value {
     let site = urls.site(&tenant.name);
     let mut mfe_urls = Map::new();
     for mfe in Mfe::ALL {
         mfe_urls.insert(mfe.key().to_owned(), Value::from(site.mfe_url(mfe)));
     }
-    json!({
+    let mut view = json!({
         "id": tenant.id.0,
         "name": tenant.name.as_str(),
-        "display_name": tenant.display_name,
         "status": tenant.status.as_str(),
-        "service_id": tenant.service_id.as_ref().map(|id| id.as_str()),
-        "partner_id": tenant.partner_id,
-        "plan_id": tenant.plan_id,
-        "modules": tenant.modules,
-        "theme_name": tenant.theme_name,
-        "org_filter": tenant.org_filter,
-        "admin_email": tenant.admin_email,
-        "metadata": tenant.metadata,
-        "settings": tenant.settings,
         "domains": tenant.domains.iter().map(|domain| json!({
             "host": domain.host.as_str(),
             "is_primary": domain.is_primary,
@@ -43,7 +35,11 @@ pub fn tenant_json(tenant: &Tenant, urls: &UrlConfig) -> Value {
         "updated_at": timestamp(tenant.updated_at),
         "deleted_at": tenant.deleted_at.map(timestamp),
         "version": tenant.version,
-    })
+    });
+    for field in &TENANT_FIELDS {
+        view[field.name] = (field.view)(&tenant.profile);
+    }
+    view
 }
 
 /// A token without its secret.

@@ -80,7 +80,7 @@ pub fn check_password_reset<P: UserRepository + TenantRepository + ?Sized>(
 ) -> Result<(User, PasswordPolicy), LinkError> {
     let digest = TokenDigest::of(secret);
     let (user, tenant) = valid_link(ports, LinkPurpose::PasswordReset, &digest, now)?;
-    Ok((user, tenant.settings.password_policy))
+    Ok((user, tenant.profile.settings.password_policy))
 }
 
 /// Completes a password reset: uses the link up (atomically: of two concurrent

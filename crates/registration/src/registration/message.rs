@@ -30,7 +30,7 @@ pub(crate) fn compose(
     user: &User,
     link: &str,
 ) -> (String, String) {
-    let site = &tenant.display_name;
+    let site = &tenant.profile.display_name;
     let name = user.name.as_str();
     let username = user.username.as_str();
     let within = describe(purpose_of(email).lifetime());

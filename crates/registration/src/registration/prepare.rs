@@ -116,22 +116,13 @@ pub fn check_available<R: UserRepository + ?Sized>(
 /// use tenantry_registration::registration::{prepare_registration, RegistrationForm};
 /// use tenantry_registration::OutgoingEmail;
 /// use tenantry_tenant::testing::InMemoryTenants;
-/// use tenantry_tenant::{NewTenant, Settings, Status, TenantName, TenantRepository};
+/// use tenantry_tenant::{NewTenant, Status, TenantName, TenantProfile, TenantRepository};
 ///
 /// let mut tenants = InMemoryTenants::new();
 /// let tenant = tenants.insert(&NewTenant {
 ///     name: TenantName::parse("talent1")?,
-///     display_name: "Talent 1".into(),
 ///     status: Status::Active,
-///     service_id: None,
-///     partner_id: None,
-///     plan_id: None,
-///     modules: vec![],
-///     theme_name: None,
-///     org_filter: vec![],
-///     admin_email: None,
-///     metadata: Default::default(),
-///     settings: Settings::default(),
+///     profile: TenantProfile::new("Talent 1"),
 ///     domains: vec![],
 ///     created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
 /// })?;
@@ -165,7 +156,7 @@ pub fn prepare_registration(
         Some(raw) => SendActivationEmail::parse(raw)
             .map_err(|error| RegistrationError::ActivationFlag(error.value))?,
     };
-    let policy = &tenant.settings.password_policy;
+    let policy = &tenant.profile.settings.password_policy;
     let password = match &form.password {
         Some(raw) => Password::parse(raw.expose_secret(), policy)
             .map_err(|_| RegistrationError::invalid("password"))?,

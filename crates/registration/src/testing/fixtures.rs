@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tenantry_tenant::testing::new_tenant;
 use tenantry_tenant::{
     Actor, Domain, DomainName, NewTenant, RequestContext, Status, Tenant, TenantId, TenantName,
-    TenantRepository,
+    TenantProfile, TenantRepository,
 };
 
 use super::InMemorySession;
@@ -39,7 +39,7 @@ impl InMemorySession {
     /// primary).
     pub(crate) fn add_tenant(&mut self, name: &str, status: Status, hosts: &[&str]) -> Tenant {
         self.insert(&NewTenant {
-            display_name: format!("{name} academy"),
+            profile: TenantProfile::new(format!("{name} academy")),
             status,
             domains: hosts
                 .iter()

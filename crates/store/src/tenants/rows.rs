@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tenantry_tenant::{
-    Domain, DomainName, NewTenant, ServiceId, Status, Tenant, TenantId, TenantName,
+    Domain, DomainName, NewTenant, ServiceId, Status, Tenant, TenantId, TenantName, TenantProfile,
 };
 
 use crate::StoreError;
@@ -21,17 +21,9 @@ use crate::time::{from_db, to_db};
 pub(crate) struct TenantRow {
     pub id: i64,
     pub name: String,
-    pub display_name: String,
     pub status: String,
-    pub service_id: Option<String>,
-    pub partner_id: Option<String>,
-    pub plan_id: Option<String>,
-    pub modules: String,
-    pub theme_name: Option<String>,
-    pub org_filter: String,
-    pub admin_email: Option<String>,
-    pub metadata: String,
-    pub settings: String,
+    #[diesel(embed)]
+    pub profile: ProfileColumns,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
@@ -45,11 +37,70 @@ impl TenantRow {
             id: TenantId(self.id),
             name: TenantName::parse(&self.name)
                 .map_err(|error| StoreError::corrupt("tenants.name", error))?,
-            display_name: self.display_name,
             status: self
                 .status
                 .parse::<Status>()
                 .map_err(|error| StoreError::corrupt("tenants.status", error))?,
+            profile: self.profile.into_profile()?,
+            domains,
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+            deleted_at: self.deleted_at.map(from_db),
+            version: self.version,
+        })
+    }
+}
+
+/// The columns of a [`TenantProfile`], read and written as one piece of the `tenants`
+/// row. Lists, metadata and settings are JSON text; `None` writes NULL.
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tenants, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub(crate) struct ProfileColumns {
+    display_name: String,
+    service_id: Option<String>,
+    partner_id: Option<String>,
+    plan_id: Option<String>,
+    modules: String,
+    theme_name: Option<String>,
+    org_filter: String,
+    admin_email: Option<String>,
+    metadata: String,
+    settings: String,
+}
+
+impl ProfileColumns {
+    /// The columns that store `profile`.
+    fn of(profile: &TenantProfile) -> Result<Self, StoreError> {
+        let TenantProfile {
+            display_name,
+            service_id,
+            partner_id,
+            plan_id,
+            modules,
+            theme_name,
+            org_filter,
+            admin_email,
+            metadata,
+            settings,
+        } = profile;
+        Ok(Self {
+            display_name: display_name.clone(),
+            service_id: service_id.as_ref().map(|id| id.as_str().to_owned()),
+            partner_id: partner_id.clone(),
+            plan_id: plan_id.clone(),
+            modules: to_json("modules", modules)?,
+            theme_name: theme_name.clone(),
+            org_filter: to_json("org_filter", org_filter)?,
+            admin_email: admin_email.clone(),
+            metadata: to_json("metadata", metadata)?,
+            settings: to_json("settings", settings)?,
+        })
+    }
+
+    /// The profile these columns store.
+    fn into_profile(self) -> Result<TenantProfile, StoreError> {
+        Ok(TenantProfile {
+            display_name: self.display_name,
             service_id: self
                 .service_id
                 .as_deref()
@@ -64,11 +115,6 @@ impl TenantRow {
             admin_email: self.admin_email,
             metadata: from_json("tenants.metadata", &self.metadata)?,
             settings: from_json("tenants.settings", &self.settings)?,
-            domains,
-            created_at: from_db(self.created_at),
-            updated_at: from_db(self.updated_at),
-            deleted_at: self.deleted_at.map(from_db),
-            version: self.version,
         })
     }
 }
@@ -79,17 +125,9 @@ impl TenantRow {
 #[diesel(table_name = tenants, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(crate) struct TenantValues<'a> {
     name: &'a str,
-    display_name: &'a str,
     status: &'a str,
-    service_id: Option<&'a str>,
-    partner_id: Option<&'a str>,
-    plan_id: Option<&'a str>,
-    modules: String,
-    theme_name: Option<&'a str>,
-    org_filter: String,
-    admin_email: Option<&'a str>,
-    metadata: String,
-    settings: String,
+    #[diesel(embed)]
+    profile: ProfileColumns,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     deleted_at: Option<NaiveDateTime>,
@@ -100,17 +138,8 @@ impl<'a> TenantValues<'a> {
     pub fn of_new(tenant: &'a NewTenant) -> Result<Self, StoreError> {
         Ok(Self {
             name: tenant.name.as_str(),
-            display_name: &tenant.display_name,
             status: tenant.status.as_str(),
-            service_id: tenant.service_id.as_ref().map(ServiceId::as_str),
-            partner_id: tenant.partner_id.as_deref(),
-            plan_id: tenant.plan_id.as_deref(),
-            modules: to_json("modules", &tenant.modules)?,
-            theme_name: tenant.theme_name.as_deref(),
-            org_filter: to_json("org_filter", &tenant.org_filter)?,
-            admin_email: tenant.admin_email.as_deref(),
-            metadata: to_json("metadata", &tenant.metadata)?,
-            settings: to_json("settings", &tenant.settings)?,
+            profile: ProfileColumns::of(&tenant.profile)?,
             created_at: to_db(tenant.created_at),
             updated_at: to_db(tenant.created_at),
             deleted_at: None,
@@ -121,17 +150,8 @@ impl<'a> TenantValues<'a> {
     pub fn of_tenant(tenant: &'a Tenant) -> Result<Self, StoreError> {
         Ok(Self {
             name: tenant.name.as_str(),
-            display_name: &tenant.display_name,
             status: tenant.status.as_str(),
-            service_id: tenant.service_id.as_ref().map(ServiceId::as_str),
-            partner_id: tenant.partner_id.as_deref(),
-            plan_id: tenant.plan_id.as_deref(),
-            modules: to_json("modules", &tenant.modules)?,
-            theme_name: tenant.theme_name.as_deref(),
-            org_filter: to_json("org_filter", &tenant.org_filter)?,
-            admin_email: tenant.admin_email.as_deref(),
-            metadata: to_json("metadata", &tenant.metadata)?,
-            settings: to_json("settings", &tenant.settings)?,
+            profile: ProfileColumns::of(&tenant.profile)?,
             created_at: to_db(tenant.created_at),
             updated_at: to_db(tenant.updated_at),
             deleted_at: tenant.deleted_at.map(to_db),

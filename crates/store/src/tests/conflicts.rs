@@ -28,11 +28,11 @@ fn inserts_clash_on_name_service_id_and_domain(test: &TestDatabase) {
         .unwrap();
 
     let mut same_name = new_tenant("first", &["other.example.com"]);
-    same_name.service_id = None;
+    same_name.profile.service_id = None;
     assert_eq!(store.insert(&same_name).unwrap_err(), conflict("name"));
 
     let mut same_service = new_tenant("second", &["second.example.com"]);
-    same_service.service_id = Some(ServiceId::parse("WHMCS:first").unwrap());
+    same_service.profile.service_id = Some(ServiceId::parse("WHMCS:first").unwrap());
     assert_eq!(
         store.insert(&same_service).unwrap_err(),
         conflict("service_id")
@@ -67,7 +67,7 @@ fn saves_clash_on_name_service_id_and_domain(test: &TestDatabase) {
     assert_eq!(store.save(&renamed).unwrap_err(), conflict("name"));
 
     let mut rebilled = second.clone();
-    rebilled.service_id = Some(ServiceId::parse("WHMCS:first").unwrap());
+    rebilled.profile.service_id = Some(ServiceId::parse("WHMCS:first").unwrap());
     assert_eq!(store.save(&rebilled).unwrap_err(), conflict("service_id"));
 
     let mut grabbing = second.clone();
@@ -88,7 +88,7 @@ fn a_refused_write_leaves_the_callers_transaction_usable(test: &TestDatabase) {
         let mut store = TenantStore::new(conn);
         store.insert(&new_tenant("first", &["first.example.com"]))?;
         let mut clashing = new_tenant("first", &[]);
-        clashing.service_id = None;
+        clashing.profile.service_id = None;
         let clash = store.insert(&clashing).unwrap_err();
         assert_eq!(clash, conflict("name"));
         store.insert(&new_tenant("second", &["second.example.com"]))?;

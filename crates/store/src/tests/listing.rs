@@ -52,7 +52,7 @@ fn seed(conn: &mut DbConnection) {
         ),
     ];
     for (mut tenant, partner) in tenants {
-        tenant.partner_id = partner.map(str::to_owned);
+        tenant.profile.partner_id = partner.map(str::to_owned);
         store.insert(&tenant).unwrap();
     }
 }

@@ -28,6 +28,7 @@ use serde_json::json;
 use tenantry_registration::{Email, FullName, NewUser, PasswordHash, Username};
 use tenantry_tenant::{
     Domain, DomainName, MfaMethod, NewTenant, ServiceId, Settings, Status, TenantId, TenantName,
+    TenantProfile,
 };
 
 use crate::testing::TestDatabase;
@@ -88,24 +89,26 @@ pub(crate) fn domains(hosts: &[&str]) -> Vec<Domain> {
 pub(crate) fn new_tenant(name: &str, hosts: &[&str]) -> NewTenant {
     NewTenant {
         name: TenantName::parse(name).unwrap(),
-        display_name: format!("{name} site"),
         status: Status::Active,
-        service_id: Some(ServiceId::parse(&format!("WHMCS:{name}")).unwrap()),
-        partner_id: Some("partner-1".into()),
-        plan_id: Some("plan-basic".into()),
-        modules: vec!["courses".into(), "epaper".into()],
-        theme_name: Some("indigo".into()),
-        org_filter: vec!["OrgA".into(), "OrgB".into()],
-        admin_email: Some(format!("admin@{name}.example.com")),
-        metadata: json!({ "epaper_frequency": "weekly", "seats": 25 })
-            .as_object()
-            .unwrap()
-            .clone(),
-        settings: Settings {
-            mfa_required: true,
-            mfa_methods: vec![MfaMethod::Totp, MfaMethod::Email],
-            session_timeout: 90,
-            ..Settings::default()
+        profile: TenantProfile {
+            service_id: Some(ServiceId::parse(&format!("WHMCS:{name}")).unwrap()),
+            partner_id: Some("partner-1".into()),
+            plan_id: Some("plan-basic".into()),
+            modules: vec!["courses".into(), "epaper".into()],
+            theme_name: Some("indigo".into()),
+            org_filter: vec!["OrgA".into(), "OrgB".into()],
+            admin_email: Some(format!("admin@{name}.example.com")),
+            metadata: json!({ "epaper_frequency": "weekly", "seats": 25 })
+                .as_object()
+                .unwrap()
+                .clone(),
+            settings: Settings {
+                mfa_required: true,
+                mfa_methods: vec![MfaMethod::Totp, MfaMethod::Email],
+                session_timeout: 90,
+                ..Settings::default()
+            },
+            ..TenantProfile::new(format!("{name} site"))
         },
         domains: domains(hosts),
         created_at: at(0),
@@ -121,17 +124,8 @@ pub(crate) fn bare_tenant(
 ) -> NewTenant {
     NewTenant {
         name: TenantName::parse(name).unwrap(),
-        display_name: display_name.into(),
         status,
-        service_id: None,
-        partner_id: None,
-        plan_id: None,
-        modules: Vec::new(),
-        theme_name: None,
-        org_filter: Vec::new(),
-        admin_email: None,
-        metadata: serde_json::Map::new(),
-        settings: Settings::default(),
+        profile: TenantProfile::new(display_name),
         domains: domains(hosts),
         created_at: at(0),
     }

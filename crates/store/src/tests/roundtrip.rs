@@ -1,6 +1,8 @@
 //! A tenant comes back exactly as inserted, by every key.
 
-use tenantry_tenant::{DomainName, ServiceId, Status, TenantId, TenantName, TenantRepository};
+use tenantry_tenant::{
+    DomainName, ServiceId, Status, TenantId, TenantName, TenantProfile, TenantRepository,
+};
 
 use super::{new_tenant, on_both_backends, open, stored_at};
 use crate::TenantStore;
@@ -25,17 +27,11 @@ fn a_tenant_round_trips_by_every_key(test: &TestDatabase) {
     assert!(inserted.id.0 > 0);
     assert_eq!(inserted.version, 1);
     assert_eq!(inserted.name, new.name);
-    assert_eq!(inserted.display_name, "talent1 site");
     assert_eq!(inserted.status, Status::Active);
-    assert_eq!(inserted.service_id, new.service_id);
-    assert_eq!(inserted.partner_id.as_deref(), Some("partner-1"));
-    assert_eq!(inserted.plan_id.as_deref(), Some("plan-basic"));
-    assert_eq!(inserted.modules, new.modules);
-    assert_eq!(inserted.theme_name.as_deref(), Some("indigo"));
-    assert_eq!(inserted.org_filter, new.org_filter);
-    assert_eq!(inserted.admin_email, new.admin_email);
-    assert_eq!(inserted.metadata, new.metadata);
-    assert_eq!(inserted.settings, new.settings);
+    assert_eq!(
+        inserted.profile, new.profile,
+        "every descriptive field round-trips"
+    );
     assert_eq!(inserted.created_at, stored_at(0));
     assert_eq!(inserted.updated_at, stored_at(0));
     assert_eq!(inserted.deleted_at, None);
@@ -97,12 +93,11 @@ fn a_tenant_without_optional_fields_round_trips(test: &TestDatabase) {
     let mut store = TenantStore::new(&mut conn);
     let new = super::bare_tenant("plain", "Plain", Status::Suspended, &[]);
     let inserted = store.insert(&new).unwrap();
-    assert_eq!(inserted.service_id, None);
-    assert_eq!(inserted.partner_id, None);
-    assert_eq!(inserted.theme_name, None);
-    assert_eq!(inserted.admin_email, None);
-    assert!(inserted.modules.is_empty() && inserted.org_filter.is_empty());
-    assert!(inserted.metadata.is_empty());
+    assert_eq!(
+        inserted.profile,
+        TenantProfile::new("Plain"),
+        "empty fields stay empty"
+    );
     assert!(inserted.domains.is_empty());
     assert_eq!(inserted.status, Status::Suspended);
     assert_eq!(store.get(inserted.id).unwrap(), Some(inserted));

@@ -38,21 +38,21 @@ fn save_writes_every_field_and_bumps_the_version(test: &TestDatabase) {
 
     let mut changed = inserted.clone();
     changed.name = TenantName::parse("talent2").unwrap();
-    changed.display_name = "Talent Two".into();
+    changed.profile.display_name = "Talent Two".into();
     changed.status = Status::Deleted;
-    changed.service_id = None;
-    changed.partner_id = None;
-    changed.plan_id = Some("plan-pro".into());
-    changed.modules = vec!["only".into()];
-    changed.theme_name = None;
-    changed.org_filter = Vec::new();
-    changed.admin_email = None;
-    changed.metadata = json!({ "epaper_frequency": "daily" })
+    changed.profile.service_id = None;
+    changed.profile.partner_id = None;
+    changed.profile.plan_id = Some("plan-pro".into());
+    changed.profile.modules = vec!["only".into()];
+    changed.profile.theme_name = None;
+    changed.profile.org_filter = Vec::new();
+    changed.profile.admin_email = None;
+    changed.profile.metadata = json!({ "epaper_frequency": "daily" })
         .as_object()
         .unwrap()
         .clone();
-    changed.settings.mfa_required = false;
-    changed.settings.mfa_methods.clear();
+    changed.profile.settings.mfa_required = false;
+    changed.profile.settings.mfa_methods.clear();
     changed.updated_at = at(60);
     changed.deleted_at = Some(at(60));
     let saved = store.save(&changed).unwrap();
@@ -75,18 +75,18 @@ fn save_refuses_a_stale_version_and_a_missing_tenant(test: &TestDatabase) {
     let original = store.insert(&new_tenant("talent1", &[])).unwrap();
 
     let mut first = original.clone();
-    first.display_name = "First writer".into();
+    first.profile.display_name = "First writer".into();
     assert_eq!(store.save(&first).unwrap().version, 2);
 
     let mut second = original.clone();
-    second.display_name = "Second writer".into();
+    second.profile.display_name = "Second writer".into();
     assert_eq!(
         store.save(&second).unwrap_err(),
         RepositoryError::StaleVersion { current: 2 }
     );
     let stored = store.get(original.id).unwrap().unwrap();
     assert_eq!(
-        (stored.display_name.as_str(), stored.version),
+        (stored.profile.display_name.as_str(), stored.version),
         ("First writer", 2)
     );
 

@@ -11,16 +11,16 @@ mod snapshot;
 
 use serde_json::json;
 
-pub use input::{
-    CreateTenant, MAX_EMAIL_LENGTH, MAX_LIST_ITEMS, MAX_METADATA_BYTES, MAX_TEXT_LENGTH,
-    TenantPatch,
+pub use crate::profile::{
+    MAX_EMAIL_LENGTH, MAX_LIST_ITEMS, MAX_METADATA_BYTES, MAX_TEXT_LENGTH, TenantPatch,
 };
+pub use input::CreateTenant;
 
 use crate::audit::RequestContext;
 use crate::urls::{SiteUrls, UrlConfig};
 use crate::{
-    Action, AuditEvent, AuditSink, Domain, DomainName, FieldError, FieldPath, NewTenant,
-    RepositoryError, Status, Tenant, TenantError, TenantKey, TenantRepository,
+    Action, AuditEvent, AuditSink, Domain, DomainName, FieldError, FieldPath, FieldProblem,
+    NewTenant, RepositoryError, Status, Tenant, TenantError, TenantKey, TenantRepository,
 };
 use snapshot::{changes, snapshot};
 
@@ -51,8 +51,10 @@ pub fn default_domain(
     DomainName::parse(&host).map_err(|error| {
         TenantError::invalid(FieldError::new(
             FieldPath::field("name"),
-            "value_error",
-            format!("makes the default domain {host:?} invalid: {error}"),
+            FieldProblem::DefaultDomain {
+                host: host.clone(),
+                reason: error.to_string(),
+            },
         ))
     })
 }
@@ -84,17 +86,8 @@ pub fn create_tenant<P: TenantPorts + ?Sized>(
         .collect();
     let new = NewTenant {
         name: input.name,
-        display_name: input.display_name,
         status: Status::Active,
-        service_id: input.service_id,
-        partner_id: input.partner_id,
-        plan_id: input.plan_id,
-        modules: input.modules,
-        theme_name: input.theme_name,
-        org_filter: input.org_filter,
-        admin_email: input.admin_email,
-        metadata: input.metadata,
-        settings: input.settings,
+        profile: input.profile,
         domains,
         created_at: context.now,
     };
@@ -155,56 +148,14 @@ fn patched(
     patch: &TenantPatch,
     context: &RequestContext,
 ) -> Result<Tenant, TenantError> {
-    let mut errors = patch.check();
-    let mut next = current.clone();
-    if let Some(settings) = &patch.settings {
-        match current.settings.apply(settings) {
-            Ok(merged) => next.settings = merged,
-            Err(settings_errors) => errors.extend(
-                settings_errors
-                    .into_iter()
-                    .map(|error| error.under(&FieldPath::field("settings"))),
-            ),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(TenantError::Invalid(errors));
-    }
-    if let Some(display_name) = &patch.display_name {
-        next.display_name.clone_from(display_name);
-    }
-    if let Some(theme_name) = &patch.theme_name {
-        next.theme_name.clone_from(theme_name);
-    }
-    if let Some(org_filter) = &patch.org_filter {
-        next.org_filter.clone_from(org_filter);
-    }
-    if let Some(plan_id) = &patch.plan_id {
-        next.plan_id.clone_from(plan_id);
-    }
-    if let Some(modules) = &patch.modules {
-        next.modules.clone_from(modules);
-    }
-    if let Some(partner_id) = &patch.partner_id {
-        next.partner_id.clone_from(partner_id);
-    }
-    if let Some(service_id) = &patch.service_id {
-        next.service_id.clone_from(service_id);
-    }
-    if let Some(admin_email) = &patch.admin_email {
-        next.admin_email.clone_from(admin_email);
-    }
-    if let Some(metadata) = &patch.metadata {
-        for (key, value) in metadata {
-            if value.is_null() {
-                next.metadata.remove(key);
-            } else {
-                next.metadata.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    next.updated_at = context.now;
-    Ok(next)
+    let profile = patch
+        .apply(&current.profile)
+        .map_err(TenantError::Invalid)?;
+    Ok(Tenant {
+        profile,
+        updated_at: context.now,
+        ..current.clone()
+    })
 }
 
 /// Moves a tenant through its lifecycle (see [`Status::transition_to`]) with the side

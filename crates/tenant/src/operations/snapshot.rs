@@ -1,4 +1,10 @@
 //! The audit view of a tenant: its fields as JSON, and the difference between two states.
+//!
+//! Built field by field (the profile through [`TenantProfile::snapshot`]), never by
+//! serialising domain types, so a change of a type's stored form cannot change what the
+//! audit log says.
+//!
+//! [`TenantProfile::snapshot`]: crate::TenantProfile::snapshot
 
 use serde_json::{Map, Value, json};
 
@@ -11,26 +17,15 @@ pub(crate) fn snapshot(tenant: &Tenant) -> Map<String, Value> {
         .iter()
         .map(|domain| domain.host.as_str())
         .collect();
-    let value = json!({
-        "name": tenant.name.as_str(),
-        "display_name": tenant.display_name,
-        "status": tenant.status.as_str(),
-        "service_id": tenant.service_id.as_ref().map(|id| id.as_str()),
-        "partner_id": tenant.partner_id,
-        "plan_id": tenant.plan_id,
-        "modules": tenant.modules,
-        "theme_name": tenant.theme_name,
-        "org_filter": tenant.org_filter,
-        "admin_email": tenant.admin_email,
-        "metadata": tenant.metadata,
-        "settings": serde_json::to_value(&tenant.settings).unwrap_or(Value::Null),
-        "domains": hosts,
-        "primary_domain": tenant.primary_domain().map(|host| host.as_str()),
-    });
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
+    let mut fields = tenant.profile.snapshot();
+    fields.insert("name".into(), json!(tenant.name.as_str()));
+    fields.insert("status".into(), json!(tenant.status.as_str()));
+    fields.insert("domains".into(), json!(hosts));
+    fields.insert(
+        "primary_domain".into(),
+        json!(tenant.primary_domain().map(|host| host.as_str())),
+    );
+    fields
 }
 
 /// `{"field": {"before": …, "after": …}}` for every field that differs.

@@ -117,14 +117,14 @@ fn update_merges_fields_and_records_before_and_after() {
         ..TenantPatch::default()
     };
     let tenant = update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(1)).unwrap();
-    assert_eq!(tenant.display_name, "Talent One");
+    assert_eq!(tenant.profile.display_name, "Talent One");
     assert_eq!(tenant.version, 2);
-    assert!(tenant.settings.mfa_required);
+    assert!(tenant.profile.settings.mfa_required);
     assert_eq!(
-        tenant.settings.session_timeout,
+        tenant.profile.settings.session_timeout,
         crate::Settings::default().session_timeout
     );
-    assert_eq!(tenant.metadata["epaper_frequency"], "weekly");
+    assert_eq!(tenant.profile.metadata["epaper_frequency"], "weekly");
 
     let event = store.events().last().unwrap();
     assert_eq!(event.action, Action::TenantUpdate);
@@ -149,7 +149,7 @@ fn metadata_keys_set_to_null_are_removed() {
         ..TenantPatch::default()
     };
     let tenant = update_tenant(&mut store, &context(), &key("talent1"), &unset, None).unwrap();
-    assert_eq!(Value::Object(tenant.metadata), json!({"b": 2}));
+    assert_eq!(Value::Object(tenant.profile.metadata), json!({"b": 2}));
 }
 
 #[test]

@@ -69,7 +69,9 @@ impl InMemoryTenants {
             if &other.name == candidate.name {
                 return Err(conflict("name"));
             }
-            if candidate.service_id.is_some() && other.service_id.as_ref() == candidate.service_id {
+            if candidate.service_id.is_some()
+                && other.profile.service_id.as_ref() == candidate.service_id
+            {
                 return Err(conflict("service_id"));
             }
             if candidate.hosts.iter().any(|host| other.has_domain(host)) {
@@ -91,7 +93,7 @@ impl<'a> From<&'a Tenant> for NewTenantView<'a> {
     fn from(tenant: &'a Tenant) -> Self {
         Self {
             name: &tenant.name,
-            service_id: tenant.service_id.as_ref(),
+            service_id: tenant.profile.service_id.as_ref(),
             hosts: tenant.domains.iter().map(|domain| &domain.host).collect(),
         }
     }
@@ -101,7 +103,7 @@ impl<'a> From<&'a NewTenant> for NewTenantView<'a> {
     fn from(tenant: &'a NewTenant) -> Self {
         Self {
             name: &tenant.name,
-            service_id: tenant.service_id.as_ref(),
+            service_id: tenant.profile.service_id.as_ref(),
             hosts: tenant.domains.iter().map(|domain| &domain.host).collect(),
         }
     }
@@ -122,17 +124,8 @@ impl TenantRepository for InMemoryTenants {
         let tenant = Tenant {
             id: TenantId(self.last_id),
             name: new.name.clone(),
-            display_name: new.display_name.clone(),
             status: new.status,
-            service_id: new.service_id.clone(),
-            partner_id: new.partner_id.clone(),
-            plan_id: new.plan_id.clone(),
-            modules: new.modules.clone(),
-            theme_name: new.theme_name.clone(),
-            org_filter: new.org_filter.clone(),
-            admin_email: new.admin_email.clone(),
-            metadata: new.metadata.clone(),
-            settings: new.settings.clone(),
+            profile: new.profile.clone(),
             domains: new.domains.clone(),
             created_at: new.created_at,
             updated_at: new.created_at,
@@ -162,7 +155,7 @@ impl TenantRepository for InMemoryTenants {
         let found = self
             .tenants
             .iter()
-            .find(|tenant| tenant.service_id.as_ref() == Some(id));
+            .find(|tenant| tenant.profile.service_id.as_ref() == Some(id));
         Ok(found.cloned())
     }
 
@@ -189,12 +182,12 @@ impl TenantRepository for InMemoryTenants {
                 query
                     .partner_id
                     .as_ref()
-                    .is_none_or(|partner| tenant.partner_id.as_ref() == Some(partner))
+                    .is_none_or(|partner| tenant.profile.partner_id.as_ref() == Some(partner))
             })
             .filter(|tenant| {
                 needle.as_deref().is_none_or(|needle| {
                     tenant.name.as_str().contains(needle)
-                        || tenant.display_name.to_lowercase().contains(needle)
+                        || tenant.profile.display_name.to_lowercase().contains(needle)
                         || tenant
                             .domains
                             .iter()

@@ -1,149 +1,64 @@
 //! Reading the canonical API's request bodies into domain inputs, every problem located.
+//!
+//! The profile fields are read by their rows in [`TENANT_FIELDS`]; this module adds the
+//! fields that are not part of a profile (`name`, `domains`, `status`). Problems are
+//! reported in reading order, the order the API has always used: for a create `name`,
+//! `display_name`, `domains`, the other profile fields, `status`, `settings`; for a patch
+//! `display_name`, `service_id`, `settings`, then the others.
 
 use serde_json::{Map, Value, json};
 use tenantry_tenant::operations::{CreateTenant, TenantPatch};
-use tenantry_tenant::{DomainName, FieldPath, ServiceId, Settings, SettingsPatch, TenantName};
+use tenantry_tenant::{DomainName, TenantName, TenantProfile};
 
 use crate::core::error::ApiError;
 use crate::core::fields::Fields;
+use crate::shared::tenant_fields::{TENANT_FIELDS, TenantField};
 
-const CREATE_FIELDS: [&str; 13] = [
-    "name",
-    "display_name",
-    "domains",
-    "theme_name",
-    "org_filter",
-    "plan_id",
-    "modules",
-    "partner_id",
-    "service_id",
-    "admin_email",
-    "metadata",
-    "settings",
-    "status",
-];
-
-const PATCH_FIELDS: [&str; 10] = [
-    "display_name",
-    "theme_name",
-    "org_filter",
-    "plan_id",
-    "modules",
-    "partner_id",
-    "service_id",
-    "admin_email",
-    "metadata",
-    "settings",
-];
+/// The fields of a create body that are not profile fields.
+const CREATE_ONLY: [&str; 3] = ["name", "domains", "status"];
 
 /// Reads a create request.
 pub fn create_tenant(body: &Map<String, Value>) -> Result<CreateTenant, ApiError> {
     let mut fields = Fields::new(body, vec![json!("body")]);
-    fields.forbid_others(&CREATE_FIELDS);
+    let known: Vec<&str> = CREATE_ONLY.into_iter().chain(names()).collect();
+    fields.forbid_others(&known);
     let name = fields
         .required_string("name")
         .and_then(|name| fields.parsed("name", &name, TenantName::parse));
-    let display_name = fields.required_string("display_name");
-    let domains = fields
-        .string_list("domains")
-        .map(|hosts| domains(&mut fields, &hosts));
-    let service_id = optional_service_id(&mut fields);
-    let theme_name = fields.optional_string("theme_name").flatten();
-    let org_filter = fields.string_list("org_filter").unwrap_or_default();
-    let plan_id = fields.optional_string("plan_id").flatten();
-    let modules = fields.string_list("modules").unwrap_or_default();
-    let partner_id = fields.optional_string("partner_id").flatten();
-    let admin_email = fields.optional_string("admin_email").flatten();
-    let metadata = fields.object("metadata").unwrap_or_default();
-    if let Some(status) = fields.raw("status")
-        && status != &json!("active")
-    {
-        let loc = fields.loc("status");
-        fields.problem(loc, "value_error", "a tenant is created active");
+    let mut profile = TenantProfile::new(String::new());
+    let mut domains = None;
+    for field in &TENANT_FIELDS {
+        if field.name == "settings" {
+            status(&mut fields);
+        }
+        (field.create)(&mut fields, field.name, &mut profile);
+        if field.name == "display_name" {
+            domains = fields
+                .string_list("domains")
+                .map(|hosts| parse_domains(&mut fields, &hosts));
+        }
     }
-    let settings = match fields.raw("settings") {
-        Some(value) => match Settings::from_json(value) {
-            Ok(settings) => Some(settings),
-            Err(errors) => {
-                let errors: Vec<_> = errors
-                    .into_iter()
-                    .map(|error| error.under(&FieldPath::field("settings")))
-                    .collect();
-                fields.field_errors(&errors);
-                None
-            }
-        },
-        None => Some(Settings::default()),
-    };
     fields.finish(|| {
-        let mut input = CreateTenant::new(name?, display_name?);
-        input.domains = match domains {
-            None => Vec::new(),
-            Some(parsed) => parsed?,
-        };
-        input.service_id = service_id?;
-        input.theme_name = theme_name;
-        input.org_filter = org_filter;
-        input.plan_id = plan_id;
-        input.modules = modules;
-        input.partner_id = partner_id;
-        input.admin_email = admin_email;
-        input.metadata = metadata;
-        input.settings = settings?;
-        Some(input)
+        Some(CreateTenant {
+            name: name?,
+            domains: match domains {
+                None => Vec::new(),
+                Some(parsed) => parsed?,
+            },
+            profile,
+        })
     })
 }
 
 /// Reads a partial update.
 pub fn tenant_patch(body: &Map<String, Value>) -> Result<TenantPatch, ApiError> {
     let mut fields = Fields::new(body, vec![json!("body")]);
-    fields.forbid_others(&PATCH_FIELDS);
-    let display_name = match fields.optional_string("display_name") {
-        Some(None) => {
-            let loc = fields.loc("display_name");
-            fields.problem(loc, "string_type", "Input should be a valid string");
-            None
-        }
-        other => other.flatten(),
-    };
-    let service_id = if fields.has("service_id") {
-        optional_service_id(&mut fields).map(Some)
-    } else {
-        Some(None)
-    };
-    let settings = match fields.raw("settings") {
-        None => Some(None),
-        Some(value) => match SettingsPatch::from_json(value) {
-            Ok(patch) => Some(Some(patch)),
-            Err(errors) => {
-                let errors: Vec<_> = errors
-                    .into_iter()
-                    .map(|error| error.under(&FieldPath::field("settings")))
-                    .collect();
-                fields.field_errors(&errors);
-                None
-            }
-        },
-    };
-    let patch = TenantPatch {
-        display_name,
-        theme_name: fields.optional_string("theme_name"),
-        org_filter: fields.string_list("org_filter"),
-        plan_id: fields.optional_string("plan_id"),
-        modules: fields.string_list("modules"),
-        partner_id: fields.optional_string("partner_id"),
-        service_id: None,
-        admin_email: fields.optional_string("admin_email"),
-        metadata: fields.object("metadata"),
-        settings: None,
-    };
-    fields.finish(|| {
-        Some(TenantPatch {
-            service_id: service_id?,
-            settings: settings?,
-            ..patch
-        })
-    })
+    fields.forbid_others(&names().collect::<Vec<_>>());
+    let mut patch = TenantPatch::default();
+    for field in patch_order() {
+        (field.patch)(&mut fields, field.name, &mut patch);
+    }
+    fields.finish(|| Some(patch))
 }
 
 /// Reads one host name (a domain to add).
@@ -157,8 +72,36 @@ pub fn domain(body: &Map<String, Value>) -> Result<(DomainName, bool), ApiError>
     fields.finish(|| Some((host?, primary)))
 }
 
-/// `Some(Ok(value))` with every host parsed, `Some(None)` when one is invalid.
-fn domains(fields: &mut Fields<'_>, hosts: &[String]) -> Option<Vec<DomainName>> {
+/// The profile fields in the order a patch reads them: the table's, but `settings` right
+/// after `service_id`.
+fn patch_order() -> Vec<&'static TenantField> {
+    let (settings, mut order): (Vec<_>, Vec<_>) = TENANT_FIELDS
+        .iter()
+        .partition(|field| field.name == "settings");
+    let after = order
+        .iter()
+        .position(|field| field.name == "service_id")
+        .map_or(0, |index| index + 1);
+    order.splice(after..after, settings);
+    order
+}
+
+fn names() -> impl Iterator<Item = &'static str> {
+    TENANT_FIELDS.iter().map(|field| field.name)
+}
+
+/// A create may name its status, but only `active`.
+fn status(fields: &mut Fields<'_>) {
+    if let Some(status) = fields.raw("status")
+        && status != &json!("active")
+    {
+        let loc = fields.loc("status");
+        fields.problem(loc, "value_error", "a tenant is created active");
+    }
+}
+
+/// `Some(hosts)` with every host parsed, `None` when one is invalid (each is reported).
+fn parse_domains(fields: &mut Fields<'_>, hosts: &[String]) -> Option<Vec<DomainName>> {
     let mut parsed = Vec::with_capacity(hosts.len());
     for (index, host) in hosts.iter().enumerate() {
         match DomainName::parse(host) {
@@ -173,18 +116,10 @@ fn domains(fields: &mut Fields<'_>, hosts: &[String]) -> Option<Vec<DomainName>>
     (parsed.len() == hosts.len()).then_some(parsed)
 }
 
-/// `Some(None)` when absent or null, `Some(Some(id))` when valid, `None` when invalid.
-fn optional_service_id(fields: &mut Fields<'_>) -> Option<Option<ServiceId>> {
-    match fields.optional_string("service_id") {
-        None | Some(None) => Some(None),
-        Some(Some(text)) => fields
-            .parsed("service_id", &text, ServiceId::parse)
-            .map(Some),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use tenantry_tenant::Settings;
+
     use super::*;
 
     fn object(value: Value) -> Map<String, Value> {
@@ -201,39 +136,87 @@ mod tests {
         }
     }
 
+    fn locs(error: ApiError) -> Vec<Value> {
+        problems(error)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|problem| problem["loc"].clone())
+            .collect()
+    }
+
     #[test]
     fn a_minimal_create_takes_defaults() {
         let body = object(json!({"name": "talent1", "display_name": "Talent"}));
         let input = create_tenant(&body).unwrap();
         assert_eq!(input.name.as_str(), "talent1");
         assert!(input.domains.is_empty());
-        assert_eq!(input.settings, Settings::default());
+        assert_eq!(input.profile, TenantProfile::new("Talent"));
+        assert_eq!(input.profile.settings, Settings::default());
     }
 
     #[test]
-    fn create_reports_every_bad_field() {
+    fn a_full_create_fills_every_profile_field() {
+        let body = object(json!({
+            "name": "talent1", "display_name": "Talent", "domains": ["a.example.com"],
+            "service_id": "WHMCS:1", "theme_name": "indigo", "org_filter": ["org1"],
+            "plan_id": "pro", "modules": ["news"], "partner_id": "p1",
+            "admin_email": "a@example.com", "metadata": {"k": 1}, "status": "active",
+            "settings": {"session_timeout": 5},
+        }));
+        let input = create_tenant(&body).unwrap();
+        let profile = input.profile;
+        assert_eq!(input.domains.len(), 1);
+        assert_eq!(profile.service_id.unwrap().as_str(), "WHMCS:1");
+        assert_eq!(profile.theme_name.as_deref(), Some("indigo"));
+        assert_eq!(profile.org_filter, ["org1"]);
+        assert_eq!(profile.plan_id.as_deref(), Some("pro"));
+        assert_eq!(profile.modules, ["news"]);
+        assert_eq!(profile.partner_id.as_deref(), Some("p1"));
+        assert_eq!(profile.admin_email.as_deref(), Some("a@example.com"));
+        assert_eq!(profile.metadata["k"], 1);
+        assert_eq!(profile.settings.session_timeout, 5);
+    }
+
+    #[test]
+    fn create_reports_every_bad_field_in_reading_order() {
         let body = object(json!({
             "name": "Bad Name",
             "domains": ["ok.example.com", "not a host"],
+            "theme_name": 5,
+            "status": "suspended",
             "settings": {"mfa_methods": ["totp", "carrier-pigeon"], "session_timeout": 0},
+            "nope": true,
         }));
-        let error = create_tenant(&body).unwrap_err();
-        let locs: Vec<Value> = problems(error)
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|problem| problem["loc"].clone())
-            .collect();
-        assert!(locs.contains(&json!(["body", "name"])), "{locs:?}");
-        assert!(locs.contains(&json!(["body", "display_name"])), "{locs:?}");
-        assert!(locs.contains(&json!(["body", "domains", 1])), "{locs:?}");
-        assert!(
-            locs.contains(&json!(["body", "settings", "mfa_methods", 1])),
-            "{locs:?}"
+        assert_eq!(
+            locs(create_tenant(&body).unwrap_err()),
+            [
+                json!(["body", "nope"]),
+                json!(["body", "name"]),
+                json!(["body", "display_name"]),
+                json!(["body", "domains", 1]),
+                json!(["body", "theme_name"]),
+                json!(["body", "status"]),
+                json!(["body", "settings", "mfa_methods", 1]),
+                json!(["body", "settings", "session_timeout"]),
+            ]
         );
-        assert!(
-            locs.contains(&json!(["body", "settings", "session_timeout"])),
-            "{locs:?}"
+    }
+
+    #[test]
+    fn patch_reports_settings_after_service_id() {
+        let body = object(json!({
+            "modules": "x", "service_id": 3, "display_name": null,
+            "settings": {"mfa_required": "no"},
+        }));
+        assert_eq!(
+            locs(tenant_patch(&body).unwrap_err()),
+            [
+                json!(["body", "display_name"]),
+                json!(["body", "service_id"]),
+                json!(["body", "settings", "mfa_required"]),
+                json!(["body", "modules"]),
+            ]
         );
     }
 

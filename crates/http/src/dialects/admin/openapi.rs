@@ -1,10 +1,13 @@
 //! `GET /openapi.json`: the canonical API described from the same endpoint table that
-//! registers its routes, with the schemas of its bodies.
+//! registers its routes, with the schemas of its bodies (a tenant's descriptive fields
+//! from [`TENANT_FIELDS`], the settings object from [`settings_json::schema`]).
 
 use actix_web::HttpResponse;
 use serde_json::{Map, Value, json};
 
 use super::{Endpoint, Guard, endpoints};
+use crate::shared::settings_json;
+use crate::shared::tenant_fields::{Shape, TENANT_FIELDS};
 
 /// The OpenAPI 3.1 document of the canonical API.
 pub fn document() -> Value {
@@ -112,26 +115,14 @@ fn schemas() -> Value {
     let text = json!({"type": "string"});
     let nullable_text = json!({"type": ["string", "null"]});
     let texts = json!({"type": "array", "items": {"type": "string"}});
-    let policy = json!({"type": "object", "additionalProperties": false, "properties": {
-        "min_length": {"type": "integer", "minimum": 6, "maximum": 128},
-        "max_length": {"type": "integer", "minimum": 1, "maximum": 1024},
-        "require_uppercase": {"type": "boolean"},
-        "require_lowercase": {"type": "boolean"},
-        "require_digit": {"type": "boolean"},
-        "require_symbol": {"type": "boolean"},
-    }});
-    let settings = json!({"type": "object", "additionalProperties": false, "properties": {
-        "mfa_required": {"type": "boolean"},
-        "mfa_methods": {"type": "array", "items": {"enum": ["totp", "sms", "email", "webauthn"]}},
-        "password_policy": policy,
-        "session_timeout": {"type": "integer", "minimum": 1, "maximum": 43200, "description": "minutes"},
-    }});
-    let editable = json!({
-        "display_name": text, "theme_name": nullable_text, "org_filter": texts,
-        "plan_id": nullable_text, "modules": texts, "partner_id": nullable_text,
-        "service_id": nullable_text, "admin_email": nullable_text,
-        "metadata": {"type": "object"}, "settings": {"$ref": "#/components/schemas/Settings"},
-    });
+    let mut editable = json!({});
+    let mut required = vec!["name"];
+    for field in &TENANT_FIELDS {
+        editable[field.name] = field.shape.schema();
+        if field.shape == Shape::RequiredText {
+            required.push(field.name);
+        }
+    }
     let mut create = editable.clone();
     create["name"] = json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,61}[a-z0-9]$"});
     create["domains"] = json!({"type": "array", "items": {"type": "string"}, "description": "the first is primary; default <name>.<base domain>"});
@@ -152,23 +143,33 @@ fn schemas() -> Value {
             "per_page": {"type": "integer"}, "pages": {"type": "integer"},
         }})
     };
+    let mut tenant = editable.clone();
+    for (name, schema) in [
+        ("id", json!({"type": "integer"})),
+        ("name", text.clone()),
+        (
+            "status",
+            json!({"enum": ["active", "suspended", "cancelled", "deleted"]}),
+        ),
+        ("domains", json!({"type": "array", "items": domain})),
+        ("primary_domain", nullable_text.clone()),
+        ("lms_url", text.clone()),
+        (
+            "mfe_urls",
+            json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        ),
+        ("created_at", text.clone()),
+        ("updated_at", text.clone()),
+        ("deleted_at", nullable_text.clone()),
+        ("version", json!({"type": "integer"})),
+    ] {
+        tenant[name] = schema;
+    }
     json!({
-        "Settings": settings,
-        "TenantCreate": {"type": "object", "required": ["name", "display_name"], "additionalProperties": false, "properties": create},
+        "Settings": settings_json::schema(),
+        "TenantCreate": {"type": "object", "required": required, "additionalProperties": false, "properties": create},
         "TenantPatch": {"type": "object", "additionalProperties": false, "properties": editable},
-        "Tenant": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "name": text, "display_name": text,
-            "status": {"enum": ["active", "suspended", "cancelled", "deleted"]},
-            "service_id": nullable_text, "partner_id": nullable_text, "plan_id": nullable_text,
-            "modules": texts, "theme_name": nullable_text, "org_filter": texts,
-            "admin_email": nullable_text, "metadata": {"type": "object"},
-            "settings": {"$ref": "#/components/schemas/Settings"},
-            "domains": {"type": "array", "items": domain},
-            "primary_domain": nullable_text, "lms_url": text,
-            "mfe_urls": {"type": "object", "additionalProperties": {"type": "string"}},
-            "created_at": text, "updated_at": text, "deleted_at": nullable_text,
-            "version": {"type": "integer"},
-        }},
+        "Tenant": {"type": "object", "properties": tenant},
         "TenantPage": page("Tenant"),
         "DomainCreate": {"type": "object", "required": ["host"], "additionalProperties": false,
             "properties": {"host": text, "is_primary": {"type": "boolean"}}},

@@ -24,7 +24,7 @@ fn summary(tenant: &Tenant) -> Value {
         "name": tenant.name.as_str(),
         "status": tenant.status.as_str(),
         "primary_domain": tenant.primary_domain().map(|host| host.as_str()),
-        "display_name": tenant.display_name,
+        "display_name": tenant.profile.display_name,
     })
 }
 

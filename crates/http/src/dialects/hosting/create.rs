@@ -70,14 +70,14 @@ fn parse(params: &Params) -> Result<Request, HostingError> {
     let display_name = params.text("name")?.unwrap_or_else(|| host.to_string());
     let mut input = CreateTenant::new(name, display_name);
     input.domains = vec![host.clone()];
-    input.service_id = Some(service_id);
-    input.plan_id = params.text("planId")?;
-    input.admin_email = email.as_ref().map(|email| email.as_str().to_owned());
-    input.modules = params.modules()?.unwrap_or_default();
+    input.profile.service_id = Some(service_id);
+    input.profile.plan_id = params.text("planId")?;
+    input.profile.admin_email = email.as_ref().map(|email| email.as_str().to_owned());
+    input.profile.modules = params.modules()?.unwrap_or_default();
     if let Some(frequency) = params.text("epaper_frequency")? {
         let mut metadata = Map::new();
         metadata.insert("epaper_frequency".into(), Value::String(frequency));
-        input.metadata = metadata;
+        input.profile.metadata = metadata;
     }
     Ok(Request { input, host, email })
 }
@@ -173,11 +173,11 @@ pub async fn create(
             "success": true,
             "tenant_id": panel_id(&tenant),
             "domain": domain,
-            "email": tenant.admin_email,
-            "name": tenant.display_name,
-            "planId": tenant.plan_id,
-            "modules": tenant.modules,
-            "epaper_frequency": tenant.metadata.get("epaper_frequency").cloned().unwrap_or(Value::Null),
+            "email": tenant.profile.admin_email,
+            "name": tenant.profile.display_name,
+            "planId": tenant.profile.plan_id,
+            "modules": tenant.profile.modules,
+            "epaper_frequency": tenant.profile.metadata.get("epaper_frequency").cloned().unwrap_or(Value::Null),
             "adminUrl": format!("https://{domain}/admin/login"),
             "username": admin.email.as_str(),
             "password": password.expose(),
@@ -191,7 +191,7 @@ async fn clash(
     input: &CreateTenant,
     host: &DomainName,
 ) -> Result<Option<&'static str>, HostingError> {
-    let service_id = input.service_id.clone();
+    let service_id = input.profile.service_id.clone();
     let name = input.name.clone();
     let host = host.clone();
     state

@@ -119,7 +119,7 @@ mod tests {
     use std::time::Duration;
 
     use actix_web::body::to_bytes;
-    use tenantry_tenant::{FieldError, FieldPath};
+    use tenantry_tenant::{FieldError, FieldPath, FieldProblem};
 
     use super::*;
 
@@ -133,18 +133,17 @@ mod tests {
     #[actix_web::test]
     async fn invalid_input_is_400_naming_the_dialect_field() {
         let error = TenantError::Invalid(vec![
+            FieldError::new(FieldPath::field("display_name"), FieldProblem::Blank),
             FieldError::new(
-                FieldPath::field("display_name"),
-                "string_too_short",
-                "must not be blank",
+                FieldPath::field("org_filter").at(1),
+                FieldProblem::ControlCharacter,
             ),
-            FieldError::new(FieldPath::field("org_filter").at(1), "value_error", "bad"),
         ]);
         assert_eq!(
             answer(error).await,
             (
                 400,
-                r#"{"message":"platform_name: must not be blank; org_filter.1: bad","status":"error"}"#
+                r#"{"message":"platform_name: must not be blank; org_filter.1: must not contain control characters","status":"error"}"#
                     .into()
             )
         );

@@ -32,8 +32,8 @@ pub fn create_tenant(body: &Map<String, Value>) -> Result<CreateTenant, ApiError
     };
     fields.finish(|| {
         let mut input = CreateTenant::new(name?, platform_name?);
-        input.theme_name = theme_name;
-        input.org_filter = org_filter?;
+        input.profile.theme_name = theme_name;
+        input.profile.org_filter = org_filter?;
         Some(input)
     })
 }
@@ -58,9 +58,9 @@ mod tests {
         }));
         let input = create_tenant(&body).unwrap();
         assert_eq!(input.name.as_str(), "talent1");
-        assert_eq!(input.display_name, "Talent 1 Learning");
-        assert_eq!(input.theme_name.as_deref(), Some("indigo"));
-        assert_eq!(input.org_filter, ["org1"]);
+        assert_eq!(input.profile.display_name, "Talent 1 Learning");
+        assert_eq!(input.profile.theme_name.as_deref(), Some("indigo"));
+        assert_eq!(input.profile.org_filter, ["org1"]);
         assert!(input.domains.is_empty());
     }
 
@@ -76,7 +76,10 @@ mod tests {
             json!({"tenant_name": "talent1", "platform_name": "Talent 1 Learning",
                    "org_filter": ["org1", "org2"]})
         );
-        assert_eq!(create_tenant(&body).unwrap().org_filter, ["org1", "org2"]);
+        assert_eq!(
+            create_tenant(&body).unwrap().profile.org_filter,
+            ["org1", "org2"]
+        );
     }
 
     #[test]

@@ -100,9 +100,9 @@ fn tenant_json(state: &AppState, tenant: &Tenant) -> Value {
     json!({
         "tenant_id": tenant.id.0,
         "tenant_name": tenant.name.as_str(),
-        "platform_name": tenant.display_name,
-        "theme_name": tenant.theme_name,
-        "org_filter": tenant.org_filter,
+        "platform_name": tenant.profile.display_name,
+        "theme_name": tenant.profile.theme_name,
+        "org_filter": tenant.profile.org_filter,
         "lms_url": site.lms_url(),
         "authn_url": site.mfe_url(Mfe::Authn),
         "learner_dashboard_url": site.mfe_url(Mfe::LearnerDashboard),

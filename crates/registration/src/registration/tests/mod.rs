@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tenantry_tenant::testing::new_tenant;
 use tenantry_tenant::{
     NewTenant, PasswordPolicy, RequestContext, Settings, Status, Tenant, TenantId, TenantName,
-    TenantRepository,
+    TenantProfile, TenantRepository,
 };
 
 use super::*;
@@ -64,9 +64,11 @@ fn add_tenant(
     };
     ports
         .insert(&NewTenant {
-            display_name: DISPLAY_NAME.into(),
             status,
-            settings,
+            profile: TenantProfile {
+                settings,
+                ..TenantProfile::new(DISPLAY_NAME)
+            },
             ..new_tenant(TenantName::parse(name).unwrap(), t0())
         })
         .unwrap()
