@@ -11,6 +11,7 @@ use tenantry_e2e::{Reply, TestApp, TestDatabase, on_both_backends};
 on_both_backends!(
     an_activation_link_activates_once,
     a_password_reset_link_sets_the_password,
+    an_email_in_flight_for_a_purged_tenant_leaves_the_next_tenants_email_alone,
 );
 
 /// The path of the first link to this server in `body`.
@@ -24,26 +25,36 @@ fn link_path(body: &str, base: &str) -> String {
 }
 
 async fn app_with_sink(database: TestDatabase) -> (TestApp, SmtpSink, String) {
-    let sink = SmtpSink::start();
+    app_with(database, SmtpSink::start()).await
+}
+
+async fn app_with(database: TestDatabase, sink: SmtpSink) -> (TestApp, SmtpSink, String) {
     let public = "http://tenantry.test";
     let app = TestApp::spawn_with(database, |config| {
         sink.configure(config);
         config.public_url = Some(public.to_owned());
     })
     .await;
-    app.create_tenant(json!({"name": "talent1", "display_name": "Talent One"}))
+    let token = tenant_with_token(&app, "talent1", "Talent One").await;
+    (app, sink, token)
+}
+
+/// Creates a tenant and returns a registration token for it.
+async fn tenant_with_token(app: &TestApp, name: &str, display_name: &str) -> String {
+    app.create_tenant(json!({"name": name, "display_name": display_name}))
         .await;
-    let token = app
-        .send_json(
-            app.operator(Method::POST, "/api/v1/admin/tenants/talent1/tokens"),
-            &json!({}),
-        )
-        .await
-        .json["token"]
+    app.send_json(
+        app.operator(
+            Method::POST,
+            &format!("/api/v1/admin/tenants/{name}/tokens"),
+        ),
+        &json!({}),
+    )
+    .await
+    .json["token"]
         .as_str()
         .unwrap()
-        .to_owned();
-    (app, sink, token)
+        .to_owned()
 }
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Reply {
@@ -186,4 +197,50 @@ async fn a_password_reset_link_sets_the_password(database: TestDatabase) {
         )
         .await;
     assert_eq!(reused.status, StatusCode::GONE);
+}
+
+/// Issue 10, defect 1: the worker was still sending the email of a tenant that was then
+/// purged; on SQLite the next tenant and its email got the purged ones' ids, and marking
+/// the first email delivered marked the new one, which was never sent.
+async fn an_email_in_flight_for_a_purged_tenant_leaves_the_next_tenants_email_alone(
+    database: TestDatabase,
+) {
+    let sink = SmtpSink::start_slow("slow", Duration::from_secs(2));
+    let (app, sink, token) = app_with(database, sink).await;
+    let reply = register(
+        &app,
+        &token,
+        json!({"username": "slow", "email": "slow@example.org", "name": "Slow", "password": "correct-horse-9"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    // The worker (polling every 100 ms) is now waiting for the slow recipient's server.
+    tokio_sleep(Duration::from_millis(600)).await;
+    let purged = app
+        .send(app.operator(Method::DELETE, "/api/tenant/v1/delete/talent1"))
+        .await;
+    assert_eq!(purged.status, StatusCode::OK, "{}", purged.text);
+
+    let next_token = tenant_with_token(&app, "talent2", "Talent Two").await;
+    let reply = register(
+        &app,
+        &next_token,
+        json!({"username": "bob", "email": "bob@example.org", "name": "Bob", "password": "correct-horse-9"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+
+    let messages = sink.wait_for(2, Duration::from_secs(10));
+    assert_eq!(messages[0].to, ["slow@example.org"]);
+    assert_eq!(
+        messages[1].to,
+        ["bob@example.org"],
+        "the next tenant's email is sent"
+    );
+    assert!(messages[1].subject().unwrap().contains("Talent Two"));
+}
+
+/// Waits without blocking the test's runtime (the app's server runs on it).
+async fn tokio_sleep(duration: Duration) {
+    actix_web::rt::time::sleep(duration).await;
 }

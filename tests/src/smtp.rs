@@ -55,6 +55,8 @@ struct Inbox {
     messages: Mutex<Vec<Message>>,
     arrived: Condvar,
     credentials: Mutex<Option<(String, String)>>,
+    /// Messages to a recipient starting with this prefix are acknowledged this late.
+    slow: Option<(String, Duration)>,
 }
 
 /// A running SMTP sink on `127.0.0.1`. It stops accepting connections when dropped.
@@ -67,9 +69,22 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Binds a free port on `127.0.0.1` and starts accepting connections.
     pub fn start() -> SmtpSink {
+        Self::start_with(Inbox::default())
+    }
+
+    /// A sink that takes `delay` to acknowledge a message to a recipient whose address
+    /// starts with `prefix` (a slow recipient server), keeping the sender waiting.
+    pub fn start_slow(prefix: &str, delay: Duration) -> SmtpSink {
+        Self::start_with(Inbox {
+            slow: Some((prefix.to_owned(), delay)),
+            ..Inbox::default()
+        })
+    }
+
+    fn start_with(inbox: Inbox) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the SMTP sink");
         let address = listener.local_addr().expect("the sink's address");
-        let inbox = Arc::new(Inbox::default());
+        let inbox = Arc::new(inbox);
         let stopped = Arc::new(AtomicBool::new(false));
         let (accepting_inbox, accepting_stopped) = (Arc::clone(&inbox), Arc::clone(&stopped));
         std::thread::Builder::new()
@@ -259,6 +274,11 @@ impl Session {
             let line = line.strip_prefix('.').unwrap_or(&line);
             data.push_str(line);
             data.push_str("\r\n");
+        }
+        if let Some((prefix, delay)) = &self.inbox.slow
+            && self.to.iter().any(|to| to.starts_with(prefix.as_str()))
+        {
+            std::thread::sleep(*delay);
         }
         let message = Message {
             from: self.from.take().unwrap_or_default(),

@@ -129,9 +129,13 @@ impl OutboxSource for StoreOutbox {
         work: impl FnOnce(&mut dyn DeliveryStore) -> Result<T, RepositoryError>,
     ) -> Result<T, RepositoryError> {
         let mut conn = self.database.conn()?;
-        Ok(conn.write_transaction::<_, StoreError, _>(|conn| {
-            work(&mut TenantStore::new(conn)).map_err(StoreError::from)
-        })?)
+        // A deferred transaction: the poll's read takes no write lock (on SQLite, `BEGIN
+        // IMMEDIATE` every poll would queue behind and ahead of HTTP writers), and each
+        // write path starts with its write.
+        Ok(diesel::Connection::transaction::<_, StoreError, _>(
+            &mut *conn,
+            |conn| work(&mut TenantStore::new(conn)).map_err(StoreError::from),
+        )?)
     }
 }
 
