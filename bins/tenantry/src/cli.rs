@@ -302,6 +302,23 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_none_by_default_and_read_as_networks() {
+        let cli = Cli::try_parse_from(["tenantry"]).unwrap();
+        assert!(cli.config.trusted_proxies.is_empty());
+        let cli =
+            Cli::try_parse_from(["tenantry", "--trusted-proxies", "10.0.0.1, fd00::/8"]).unwrap();
+        assert_eq!(
+            cli.config.trusted_proxies.to_string(),
+            "10.0.0.1/32,fd00::/8"
+        );
+        let error = Cli::try_parse_from(["tenantry", "--trusted-proxies", "10.0.0.0/33"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--trusted-proxies"), "{error}");
+        assert!(error.contains("prefix longer"), "{error}");
+    }
+
+    #[test]
     fn an_invalid_smtp_url_is_refused_without_showing_its_password() {
         let error = Cli::try_parse_from(["tenantry", "--smtp-url", "smtp://u:hunter2@mail/x"])
             .unwrap_err()

@@ -195,6 +195,11 @@ async fn authenticate(request: &HttpRequest) -> Result<Caller, ApiError> {
     }
 }
 
+/// How long a password check waits for others of the same account and source to end
+/// before asking for a reservation again, and how often it does at most (about 30 s).
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(25);
+const MAX_BUSY_WAITS: u32 = 1_200;
+
 /// Checks an operator's password within the password-guessing budgets of `source`: a
 /// check is reserved before argon2 runs (429 when none is left), a wrong password keeps
 /// its reservation and a right one gives it back. Used by HTTP Basic and `/oauth/token`.
@@ -204,10 +209,19 @@ pub async fn check_password(
     username: String,
     password: SecretString,
 ) -> Result<bool, ApiError> {
-    let attempt = state
-        .logins
-        .reserve_password_check(source, &username)
-        .map_err(|retry_after| ApiError::TooManyRequests(retry_after.0))?;
+    let mut waited = 0;
+    let attempt = loop {
+        match state.logins.reserve_password_check(source, &username) {
+            Ok(attempt) => break attempt,
+            // Checks of this account from this address are under way; right passwords
+            // give their reservations back, so wait for them and ask again.
+            Err(refused) if refused.busy && waited < MAX_BUSY_WAITS => {
+                waited += 1;
+                actix_web::rt::time::sleep(BUSY_WAIT).await;
+            }
+            Err(refused) => return Err(ApiError::TooManyRequests(refused.retry_after.0)),
+        }
+    };
     match verify_operator(state, username, password).await {
         Ok(true) => {
             attempt.give_back();

@@ -6,8 +6,11 @@
 //!   under each bucket's lock, so concurrent guesses cannot all pass before any is
 //!   counted. A wrong password keeps its reservation; a right one gives it back
 //!   ([`PasswordAttempt::give_back`]), which undoes only its own reservation and so cannot
-//!   erase anyone else's failures. When either budget is spent the answer is 429 and no
-//!   password is checked.
+//!   erase anyone else's failures. When either budget is spent while checks of the same
+//!   account from the same source are under way, the caller waits for them (their
+//!   reservations may come back) and asks again; otherwise the answer is 429 and no
+//!   password is checked. So concurrent right passwords all get in, wrong ones never
+//!   exceed the budget.
 //! - API tokens and JWTs never touch those budgets: a valid one is never refused because
 //!   of them. A wrong token spends the source's wrong-token budget *after* it failed (a
 //!   valid token never looks at it); once spent, wrong tokens get 429 and are no longer
@@ -19,9 +22,10 @@
 //! flood of long names costs no more memory than short ones.
 
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::core::limits::{KeyedLimiter, LimiterConfig, MonotonicClock, RetryAfter};
 
@@ -39,6 +43,19 @@ pub struct LoginLimiter {
     per_source: KeyedLimiter<IpAddr>,
     wrong_tokens: KeyedLimiter<IpAddr>,
     clock: Arc<dyn MonotonicClock>,
+    /// Password checks under way, per (source, account); absent when none.
+    in_flight: Mutex<HashMap<(IpAddr, AccountKey), u32>>,
+}
+
+/// Why a password check was not reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    /// How long until a check may be reserved, as far as the budgets know now.
+    pub retry_after: RetryAfter,
+    /// Whether checks of the same account from the same source were under way: their
+    /// reservations may come back (right passwords give theirs back), so waiting for them
+    /// and asking again may succeed.
+    pub busy: bool,
 }
 
 /// A password check that holds a reservation in both budgets. Dropping it keeps the
@@ -62,6 +79,19 @@ impl PasswordAttempt<'_> {
     }
 }
 
+impl Drop for PasswordAttempt<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self.limiter.lock_in_flight();
+        let key = (self.source, self.account);
+        if let Some(count) = in_flight.get_mut(&key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                in_flight.remove(&key);
+            }
+        }
+    }
+}
+
 impl LoginLimiter {
     /// Limits of `per_account` failures per (account, source) in a burst, refilled as
     /// `per_account` says; each source gets [`SOURCE_BUDGET_FACTOR`] times that over all
@@ -79,28 +109,40 @@ impl LoginLimiter {
             per_source: KeyedLimiter::new(per_source),
             wrong_tokens: KeyedLimiter::new(per_source),
             clock,
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Reserves one password check of `account` from `source`, or says how long to wait.
+    /// Reserves one password check of `account` from `source`, or says how long to wait
+    /// and whether checks of that account from that source are under way.
     pub fn reserve_password_check(
         &self,
         source: IpAddr,
         account: &str,
-    ) -> Result<PasswordAttempt<'_>, RetryAfter> {
+    ) -> Result<PasswordAttempt<'_>, Refused> {
         let source = source_key(source);
         let account = account_key(account);
         let now = self.clock.now();
-        self.per_source.acquire(source, now)?;
+        let mut in_flight = self.lock_in_flight();
+        let busy = in_flight.contains_key(&(source, account));
+        let refused = |retry_after| Refused { retry_after, busy };
+        self.per_source.acquire(source, now).map_err(refused)?;
         if let Err(wait) = self.per_account.acquire((source, account), now) {
             self.per_source.refund(source, now);
-            return Err(wait);
+            return Err(refused(wait));
         }
+        *in_flight.entry((source, account)).or_insert(0) += 1;
         Ok(PasswordAttempt {
             limiter: self,
             source,
             account,
         })
+    }
+
+    fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<(IpAddr, AccountKey), u32>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Counts a wrong API token or JWT from `source`: `Ok` while the source's budget for
@@ -158,7 +200,10 @@ mod tests {
         fail(&limiter, IP, "admin", 10);
         assert_eq!(
             limiter.reserve_password_check(IP, "admin").unwrap_err(),
-            RetryAfter(Duration::from_secs(6))
+            Refused {
+                retry_after: RetryAfter(Duration::from_secs(6)),
+                busy: false
+            }
         );
         // Another account from the same source, and the same account from elsewhere.
         limiter
@@ -182,7 +227,7 @@ mod tests {
         }
         let refused = limiter.reserve_password_check(IP, "fresh").unwrap_err();
         assert_eq!(
-            refused,
+            refused.retry_after,
             RetryAfter(Duration::from_secs(2)),
             "1.2 s rounded up"
         );
@@ -260,6 +305,29 @@ mod tests {
                 .sum()
         });
         assert_eq!(granted, 10);
+    }
+
+    #[test]
+    fn a_refusal_says_whether_checks_are_under_way() {
+        let (limiter, _clock) = limiter();
+        let held: Vec<_> = (0..10)
+            .map(|_| limiter.reserve_password_check(IP, "admin").unwrap())
+            .collect();
+        assert!(
+            limiter
+                .reserve_password_check(IP, "admin")
+                .unwrap_err()
+                .busy
+        );
+        let mut held = held.into_iter();
+        held.next().unwrap().give_back();
+        // A right password came back: the waiting one gets in.
+        let next = limiter.reserve_password_check(IP, "admin").unwrap();
+        drop(next);
+        drop(held);
+        let refused = limiter.reserve_password_check(IP, "admin").unwrap_err();
+        assert!(!refused.busy, "all failed: nothing to wait for");
+        assert!(limiter.lock_in_flight().is_empty());
     }
 
     #[test]
