@@ -170,18 +170,20 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The JSON object `value` is, for tests that write bodies with `json!`.
+#[cfg(test)]
+pub(crate) fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("tests pass objects"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("tests pass objects"),
-        }
-    }
 
     #[test]
     fn every_problem_is_reported_with_its_location() {

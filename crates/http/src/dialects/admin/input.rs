@@ -121,13 +121,7 @@ mod tests {
     use tenantry_tenant::Settings;
 
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("tests pass objects"),
-        }
-    }
+    use crate::core::fields::object;
 
     fn problems(error: ApiError) -> Value {
         match error {

@@ -42,13 +42,7 @@ pub fn create_tenant(body: &Map<String, Value>) -> Result<CreateTenant, ApiError
 mod tests {
     use super::*;
     use crate::core::body::decode_form;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("tests pass objects"),
-        }
-    }
+    use crate::core::fields::object;
 
     #[test]
     fn the_seeds_body_is_read() {
