@@ -10,5 +10,6 @@ mod hosting;
 mod logins;
 mod openedx;
 mod operations;
+mod provisioning;
 mod startup;
 mod tahoe;

@@ -181,6 +181,11 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "TENANTRY_TRUSTED_PROXIES", default_value = "",
           hide_default_value = true, value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
+    /// Connections each tenant's PostgreSQL role may hold at once (`CONNECTION LIMIT`,
+    /// set when the role is created; `-1` is not accepted: there is always a limit).
+    #[arg(long, global = true, env = "TENANTRY_TENANT_DB_CONNECTION_LIMIT",
+          default_value_t = tenantry_store::provisioning::DEFAULT_CONNECTION_LIMIT)]
+    pub tenant_db_connection_limit: u32,
 }
 
 fn parse_trusted_proxies(text: &str) -> Result<TrustedProxies, String> {

@@ -50,6 +50,9 @@ pub struct ServerConfig {
     pub trusted_proxies: TrustedProxies,
     /// The monotonic time of rate limits and caches. Code only; tests stop it.
     pub monotonic_clock: Arc<dyn MonotonicClock>,
+    /// The connections each tenant's PostgreSQL role may hold at once (`CONNECTION
+    /// LIMIT`, set when the role is created).
+    pub tenant_db_connection_limit: u32,
 }
 
 /// The delivery worker's default pause between looks at the outbox.
@@ -95,6 +98,7 @@ impl ServerConfig {
             tenant_database_namespace: None,
             trusted_proxies: TrustedProxies::none(),
             monotonic_clock: Arc::new(SystemMonotonicClock),
+            tenant_db_connection_limit: tenantry_store::provisioning::DEFAULT_CONNECTION_LIMIT,
         }
     }
 }
@@ -120,6 +124,7 @@ impl From<ConfigArgs> for ServerConfig {
             tenant_database_namespace: None,
             trusted_proxies: TrustedProxies::none(),
             monotonic_clock: Arc::new(SystemMonotonicClock),
+            tenant_db_connection_limit: args.tenant_db_connection_limit,
         }
     }
 }

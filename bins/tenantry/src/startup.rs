@@ -11,7 +11,7 @@ use secrecy::ExposeSecret as _;
 use tenantry_http::{ApiConfig, Application, PoolUsage, Session, Storage};
 use tenantry_registration::{AccessRepository, SecretToken};
 use tenantry_store::{Database, PoolOptions, StoreError, TenantStore};
-use tenantry_tenant::{Clock, RepositoryError, RequestContext, SystemClock};
+use tenantry_tenant::{Clock, DatabaseProvisioner, RepositoryError, RequestContext, SystemClock};
 
 use crate::config::ServerConfig;
 use crate::delivery::{Delivery, DeliveryStore, DeliveryWorker, OutboxSource};
@@ -213,6 +213,12 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         jwt_secret(&bootstrap_config, &bootstrap_database)
     })
     .await??;
+    let provisioner: Arc<dyn DatabaseProvisioner> = Arc::from(tenantry_store::provisioner_with(
+        &config.database_url,
+        config.tenant_database_namespace.as_deref(),
+        config.tenant_db_connection_limit,
+    ));
+    reconcile_provisioning(&database, &provisioner).await;
     let outbox = StoreOutbox::new(database.clone());
     let backend: Arc<dyn Storage> = Arc::new(StoreBackend {
         database,
@@ -228,10 +234,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         trusted_proxies: config.trusted_proxies.clone(),
         registrations_per_minute: REGISTRATIONS_PER_MINUTE,
         public_url: config.public_url.clone(),
-        provisioner: Arc::from(tenantry_store::provisioner_in(
-            &config.database_url,
-            config.tenant_database_namespace.as_deref(),
-        )),
+        provisioner: Arc::clone(&provisioner),
         clock: Arc::new(SystemClock),
         monotonic_clock: Arc::clone(&config.monotonic_clock),
     };
@@ -246,4 +249,24 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         None
     };
     Ok(Server { http, worker })
+}
+
+/// Drops the tenant databases that creates interrupted by a crash left behind (their
+/// provisioning intents without a tenant). A failure is logged, never fatal: the intents
+/// stay, and the next start-up or the next create of that tenant clears them.
+async fn reconcile_provisioning(database: &Database, provisioner: &Arc<dyn DatabaseProvisioner>) {
+    let database = database.clone();
+    let provisioner = Arc::clone(provisioner);
+    let reconciled =
+        spawn_blocking(move || tenantry_store::reconcile_intents(&database, provisioner.as_ref()))
+            .await;
+    match reconciled {
+        Ok(Ok(dropped)) => {
+            for name in dropped {
+                log::warn!("dropped the tenant database {name} of a create interrupted by a crash");
+            }
+        }
+        Ok(Err(error)) => log::error!("cannot clear interrupted tenant database creates: {error}"),
+        Err(error) => log::error!("cannot clear interrupted tenant database creates: {error}"),
+    }
 }

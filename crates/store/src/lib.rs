@@ -71,6 +71,9 @@ pub use operators::{
     OperatorRecord, count_operators, create_operator, find_operator, set_operator_password,
 };
 pub use pool::{Database, PoolOptions, PoolState, PooledConnection};
-pub use provisioning::{PostgresProvisioner, SqliteProvisioner, provisioner_for, provisioner_in};
+pub use provisioning::{
+    PostgresProvisioner, SqliteProvisioner, provisioner_for, provisioner_in, provisioner_with,
+    reconcile_intents,
+};
 pub use tenants::TenantStore;
 pub use url::{Backend, DatabaseUrl};

@@ -170,6 +170,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Tenant databases being created: written before the database is made, removed when
+    /// the tenant is committed. A row left behind is an interrupted create.
+    provisioning_intents (database) {
+        database -> Text,
+        tenant_name -> Text,
+        backend -> Text,
+        role -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Single-use impersonation secrets, by the SHA-256 digest of the secret.
     impersonation_tokens (id) {
         id -> BigInt,

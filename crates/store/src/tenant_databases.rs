@@ -6,11 +6,13 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use tenantry_tenant::provisioning::{DatabaseBackend, ProvisionedDatabase, TenantDatabases};
-use tenantry_tenant::{RepositoryError, TenantId};
+use tenantry_tenant::provisioning::{
+    DatabaseBackend, ProvisionedDatabase, ProvisioningIntent, TenantDatabases,
+};
+use tenantry_tenant::{RepositoryError, TenantId, TenantName};
 
-use crate::schema::tenant_databases;
-use crate::time::to_db;
+use crate::schema::{provisioning_intents, tenant_databases};
+use crate::time::{from_db, to_db};
 use crate::{DbConnection, StoreError, TenantStore};
 
 impl TenantDatabases for TenantStore<'_> {
@@ -29,6 +31,112 @@ impl TenantDatabases for TenantStore<'_> {
     ) -> Result<Option<ProvisionedDatabase>, RepositoryError> {
         Ok(find(self.conn(), tenant)?)
     }
+
+    fn is_recorded(&mut self, database: &str) -> Result<bool, RepositoryError> {
+        let found: i64 = tenant_databases::table
+            .filter(tenant_databases::database.eq(database))
+            .count()
+            .get_result(self.conn())
+            .map_err(StoreError::from)?;
+        Ok(found > 0)
+    }
+
+    fn record_intent(&mut self, intent: &ProvisioningIntent) -> Result<(), RepositoryError> {
+        Ok(record_intent(self.conn(), intent)?)
+    }
+
+    fn find_intent(
+        &mut self,
+        database: &str,
+    ) -> Result<Option<ProvisioningIntent>, RepositoryError> {
+        let row: Option<IntentRow> = provisioning_intents::table
+            .filter(provisioning_intents::database.eq(database))
+            .select(IntentRow::as_select())
+            .first(self.conn())
+            .optional()
+            .map_err(StoreError::from)?;
+        Ok(row.map(IntentRow::into_intent).transpose()?)
+    }
+
+    fn intents(&mut self) -> Result<Vec<ProvisioningIntent>, RepositoryError> {
+        let rows: Vec<IntentRow> = provisioning_intents::table
+            .order((
+                provisioning_intents::created_at,
+                provisioning_intents::database,
+            ))
+            .select(IntentRow::as_select())
+            .load(self.conn())
+            .map_err(StoreError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(IntentRow::into_intent)
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn forget_intent(&mut self, database: &str) -> Result<bool, RepositoryError> {
+        let removed = diesel::delete(
+            provisioning_intents::table.filter(provisioning_intents::database.eq(database)),
+        )
+        .execute(self.conn())
+        .map_err(StoreError::from)?;
+        Ok(removed > 0)
+    }
+}
+
+/// A stored intent.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = provisioning_intents, treat_none_as_default_value = false)]
+struct IntentRow {
+    database: String,
+    tenant_name: String,
+    backend: String,
+    role: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl IntentRow {
+    fn into_intent(self) -> Result<ProvisioningIntent, StoreError> {
+        let backend = DatabaseBackend::parse(&self.backend).ok_or_else(|| {
+            StoreError::corrupt(
+                "provisioning_intents.backend",
+                format!("{:?}", self.backend),
+            )
+        })?;
+        let tenant = TenantName::parse(&self.tenant_name)
+            .map_err(|error| StoreError::corrupt("provisioning_intents.tenant_name", error))?;
+        Ok(ProvisioningIntent {
+            tenant,
+            database: ProvisionedDatabase {
+                backend,
+                database: self.database,
+                role: self.role,
+            },
+            created_at: from_db(self.created_at),
+        })
+    }
+}
+
+/// Stores `intent`; one for the same database already is a conflict on `database`. A
+/// savepoint, like [`record`].
+fn record_intent(conn: &mut DbConnection, intent: &ProvisioningIntent) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        diesel::insert_into(provisioning_intents::table)
+            .values(IntentRow {
+                database: intent.database.database.clone(),
+                tenant_name: intent.tenant.as_str().to_owned(),
+                backend: intent.database.backend.as_str().to_owned(),
+                role: intent.database.role.clone(),
+                created_at: to_db(intent.created_at),
+            })
+            .execute(conn)
+            .map_err(|error| match error {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                    StoreError::conflict("database")
+                }
+                other => StoreError::from(other),
+            })?;
+        Ok(())
+    })
 }
 
 /// A stored row.

@@ -210,10 +210,29 @@ pub enum ProvisionError {
 
 /// Creates and drops tenant databases (SQLite files, PostgreSQL databases and roles).
 ///
-/// Neither call runs inside the control database's transaction: a caller creates the
-/// database first, records it ([`TenantDatabases::record_database`]) in its transaction,
-/// and drops the database again when that transaction fails.
+/// Neither call runs inside the control database's transaction. A caller holds a
+/// [`claim`](Self::claim) on the tenant's name, records its intent
+/// ([`TenantDatabases::record_intent`]) for the [`planned`](Self::planned) database in a
+/// transaction of its own, creates the database, then records it
+/// ([`TenantDatabases::record_database`]) and forgets the intent in one transaction. If
+/// that transaction fails, the caller drops the database again; if the process dies on
+/// the way, the intent tells the next start-up (or the next create of that tenant) what to
+/// drop ([`clear_leftover`]).
 pub trait DatabaseProvisioner: Send + Sync {
+    /// The database [`create`](Self::create) makes for `tenant`, without making it.
+    fn planned(&self, tenant: &TenantName) -> ProvisionedDatabase;
+
+    /// Exclusive right to create or clear `tenant`'s database, held until the claim is
+    /// dropped; `None` while someone else holds it. The default grants every claim (for
+    /// provisioners that need no exclusion).
+    ///
+    /// # Errors
+    /// [`ProvisionError::Failed`] when the claim cannot be asked for.
+    fn claim(&self, tenant: &TenantName) -> Result<Option<ProvisioningClaim>, ProvisionError> {
+        let _ = tenant;
+        Ok(Some(ProvisioningClaim::new(())))
+    }
+
     /// Creates the database of `tenant`, named by [`database_identifier`], and returns
     /// how to connect to it. [`ProvisionError::AlreadyExists`] when it exists already;
     /// on any failure nothing is left behind.
@@ -222,6 +241,40 @@ pub trait DatabaseProvisioner: Send + Sync {
     /// Removes `database` (and its role) for good. Dropping a database that does not
     /// exist succeeds.
     fn drop_database(&self, database: &ProvisionedDatabase) -> Result<(), ProvisionError>;
+}
+
+/// A held [`DatabaseProvisioner::claim`]: released when dropped (or when the process
+/// ends).
+pub struct ProvisioningClaim {
+    _held: Box<dyn Send>,
+}
+
+impl ProvisioningClaim {
+    /// A claim that keeps `held` (a lock guard, a connection holding a lock) until it is
+    /// dropped.
+    pub fn new(held: impl Send + 'static) -> Self {
+        Self {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl fmt::Debug for ProvisioningClaim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProvisioningClaim")
+    }
+}
+
+/// A tenant database about to be created, recorded before it is: the trace an
+/// interrupted create leaves for the clean-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisioningIntent {
+    /// The tenant the database is for.
+    pub tenant: TenantName,
+    /// The database (and role) being created.
+    pub database: ProvisionedDatabase,
+    /// When the intent was recorded.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Where the control plane remembers each tenant's database; one per tenant, gone with
@@ -242,6 +295,64 @@ pub trait TenantDatabases {
         &mut self,
         tenant: TenantId,
     ) -> Result<Option<ProvisionedDatabase>, RepositoryError>;
+
+    /// Whether `database` (an SQLite path or PostgreSQL name) is recorded for a tenant.
+    fn is_recorded(&mut self, database: &str) -> Result<bool, RepositoryError>;
+
+    /// Records that `intent`'s database is about to be created. An intent for the same
+    /// database is a [`RepositoryError::Conflict`] on `database`.
+    fn record_intent(&mut self, intent: &ProvisioningIntent) -> Result<(), RepositoryError>;
+
+    /// The intent recorded for `database`, if any.
+    fn find_intent(
+        &mut self,
+        database: &str,
+    ) -> Result<Option<ProvisioningIntent>, RepositoryError>;
+
+    /// Every recorded intent, oldest first.
+    fn intents(&mut self) -> Result<Vec<ProvisioningIntent>, RepositoryError>;
+
+    /// Removes the intent for `database`; whether there was one.
+    fn forget_intent(&mut self, database: &str) -> Result<bool, RepositoryError>;
+}
+
+/// What [`clear_leftover`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftover {
+    /// No intent: nothing to do.
+    None,
+    /// The intent's database belongs to a tenant (the create committed): only the intent
+    /// was removed.
+    Committed,
+    /// An interrupted create: its database (and role) were dropped, then the intent.
+    Dropped,
+}
+
+/// Clears what an interrupted create left of `database`: when an intent for it is
+/// recorded and no tenant has the database, the database (and role) are dropped and the
+/// intent is forgotten. The caller holds the tenant's [`DatabaseProvisioner::claim`], so
+/// no create of it is under way.
+///
+/// # Errors
+/// A store error, or [`RepositoryError::Backend`] naming the provisioner's failure
+/// (the intent then stays, for a later attempt).
+pub fn clear_leftover<P: TenantDatabases + ?Sized>(
+    ports: &mut P,
+    provisioner: &dyn DatabaseProvisioner,
+    database: &str,
+) -> Result<Leftover, RepositoryError> {
+    let Some(intent) = ports.find_intent(database)? else {
+        return Ok(Leftover::None);
+    };
+    if ports.is_recorded(database)? {
+        ports.forget_intent(database)?;
+        return Ok(Leftover::Committed);
+    }
+    provisioner
+        .drop_database(&intent.database)
+        .map_err(|error| RepositoryError::Backend(error.to_string()))?;
+    ports.forget_intent(database)?;
+    Ok(Leftover::Dropped)
 }
 
 #[cfg(test)]

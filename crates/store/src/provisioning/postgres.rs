@@ -1,9 +1,10 @@
 //! One PostgreSQL database per tenant, owned by a login role of the same name, on the
 //! control database's server.
 
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use tenantry_registration::SecretToken;
+use tenantry_tenant::provisioning::ProvisioningClaim;
 use tenantry_tenant::{
     DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, ProvisionError, ProvisionedDatabase,
     TenantName, database_identifier,
@@ -15,14 +16,19 @@ use crate::manager::establish_postgres;
 /// Characters in a generated role password, all from `[A-Za-z0-9]` (about 190 bits).
 pub(crate) const PASSWORD_LENGTH: usize = 32;
 
-/// Creates, for each tenant, the role `<identifier>` (`LOGIN`, with a generated password)
-/// and the database `<identifier>` it owns, on the server of the control database,
-/// through a plain connection to the control database's URL.
+/// Creates, for each tenant, the role `<identifier>` (with a generated password and a
+/// connection limit) and the database `<identifier>` it owns, on the server of the control
+/// database, through a plain connection to the control database's URL.
 ///
 /// The control database's user needs `CREATEDB` and `CREATEROLE` (or to be a superuser).
 /// It is granted each tenant role, which PostgreSQL requires of a non-superuser that
-/// creates a database owned by another role. `CONNECT` on each tenant database is revoked
-/// from `PUBLIC`, so one tenant's role cannot connect to another tenant's database.
+/// creates a database owned by another role. Every privilege on each tenant database
+/// (`CONNECT`, `TEMPORARY`, `CREATE`) is revoked from `PUBLIC`, so one tenant's role
+/// cannot connect to another tenant's database; only the owner keeps them. The role is
+/// created `NOLOGIN` and given `LOGIN` as the last step, so a create interrupted on the
+/// way leaves nothing anyone can log in to. Whether tenant roles may connect to the
+/// control database or `postgres` is the operator's choice (`REVOKE CONNECT … FROM
+/// PUBLIC` there); see the README.
 ///
 /// The password travels to the server inside `CREATE ROLE … PASSWORD '…'` (utility
 /// statements take no parameters), where it is hashed with the server's
@@ -32,7 +38,15 @@ pub(crate) const PASSWORD_LENGTH: usize = 32;
 pub struct PostgresProvisioner {
     admin_url: DatabaseUrl,
     namespace: Option<String>,
+    connection_limit: u32,
 }
+
+/// The connections a tenant role may hold at once unless configured otherwise.
+pub const DEFAULT_CONNECTION_LIMIT: u32 = 10;
+
+/// The first key of the advisory locks behind [`DatabaseProvisioner::claim`] (`tent`);
+/// the second is `hashtext(<identifier>)`.
+const CLAIM_LOCK_CLASS: i32 = 0x7465_6e74;
 
 /// The longest namespace: it replaces the 7 bytes of `tenant_`, so identifiers stay
 /// within PostgreSQL's 63.
@@ -45,7 +59,17 @@ impl PostgresProvisioner {
         Self {
             admin_url,
             namespace: None,
+            connection_limit: DEFAULT_CONNECTION_LIMIT,
         }
+    }
+
+    /// Lets each tenant role hold at most `limit` connections at once (`CONNECTION
+    /// LIMIT`; [`DEFAULT_CONNECTION_LIMIT`] unless set). Applies to roles created from
+    /// now on.
+    #[must_use]
+    pub fn with_connection_limit(mut self, limit: u32) -> Self {
+        self.connection_limit = limit;
+        self
     }
 
     /// Names this provisioner's databases `<namespace>_<name>` instead of
@@ -82,6 +106,34 @@ impl PostgresProvisioner {
 }
 
 impl DatabaseProvisioner for PostgresProvisioner {
+    fn planned(&self, tenant: &TenantName) -> ProvisionedDatabase {
+        let name = self.identifier(tenant);
+        ProvisionedDatabase {
+            backend: DatabaseBackend::Postgres,
+            database: name.clone(),
+            role: Some(name),
+        }
+    }
+
+    /// A session-level advisory lock on a connection of its own, held by the claim: the
+    /// server releases it when the claim is dropped or when the process dies, and it
+    /// excludes every tenantry node on the server.
+    fn claim(&self, tenant: &TenantName) -> Result<Option<ProvisioningClaim>, ProvisionError> {
+        #[derive(QueryableByName)]
+        struct Locked {
+            #[diesel(sql_type = Bool)]
+            locked: bool,
+        }
+        let mut conn = self.connect()?;
+        let locked: Locked =
+            diesel::sql_query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked")
+                .bind::<Integer, _>(CLAIM_LOCK_CLASS)
+                .bind::<Text, _>(self.identifier(tenant))
+                .get_result(&mut conn)
+                .map_err(|error| ProvisionError::Failed(error.to_string()))?;
+        Ok(locked.locked.then(|| ProvisioningClaim::new(conn)))
+    }
+
     fn create(&self, tenant: &TenantName) -> Result<DatabaseCredentials, ProvisionError> {
         let name = self.identifier(tenant);
         let mut conn = self.connect()?;
@@ -93,8 +145,9 @@ impl DatabaseProvisioner for PostgresProvisioner {
         execute(
             &mut conn,
             &format!(
-                "CREATE ROLE {role} LOGIN PASSWORD {}",
-                quote_literal(&password)
+                "CREATE ROLE {role} NOLOGIN PASSWORD {} CONNECTION LIMIT {}",
+                quote_literal(&password),
+                self.connection_limit
             ),
             &password,
         )?;
@@ -118,12 +171,10 @@ impl DatabaseProvisioner for PostgresProvisioner {
                 &format!("REVOKE ALL ON DATABASE {role} FROM PUBLIC"),
                 &password,
             )
-        });
-        let database = ProvisionedDatabase {
-            backend: DatabaseBackend::Postgres,
-            database: name.clone(),
-            role: Some(name.clone()),
-        };
+        })
+        // The last step: until now nobody could log in as the role.
+        .and_then(|()| execute(&mut conn, &format!("ALTER ROLE {role} LOGIN"), &password));
+        let database = self.planned(tenant);
         if let Err(error) = created {
             if let Err(cleanup) = drop_database_and_role(&mut conn, &database) {
                 log::warn!("cannot remove the half-created database {name}: {cleanup}");

@@ -1,8 +1,11 @@
 //! One SQLite file per tenant, `<directory>/<identifier>.db`.
 
+use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use tenantry_tenant::provisioning::ProvisioningClaim;
 use tenantry_tenant::{
     DatabaseBackend, DatabaseCredentials, DatabaseProvisioner, ProvisionError, ProvisionedDatabase,
     TenantName, database_identifier,
@@ -16,9 +19,28 @@ const SIBLING_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
 /// Creates each tenant's database as the file `<directory>/<identifier>.db` (in WAL
 /// mode, like the control database), with no role and no password; the URL handed back
 /// is `sqlite://<path>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its [`claim`](DatabaseProvisioner::claim)s exclude each other within the process (and
+/// its clones): an SQLite control database is served by one process.
+#[derive(Debug, Clone)]
 pub struct SqliteProvisioner {
     directory: PathBuf,
+    claimed: Arc<Mutex<HashSet<PathBuf>>>,
+}
+
+/// A claimed file, released on drop.
+struct Claimed {
+    claimed: Arc<Mutex<HashSet<PathBuf>>>,
+    path: PathBuf,
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        self.claimed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.path);
+    }
 }
 
 impl SqliteProvisioner {
@@ -26,6 +48,7 @@ impl SqliteProvisioner {
     pub fn new(directory: impl Into<PathBuf>) -> Self {
         Self {
             directory: directory.into(),
+            claimed: Arc::default(),
         }
     }
 
@@ -61,6 +84,29 @@ impl SqliteProvisioner {
 }
 
 impl DatabaseProvisioner for SqliteProvisioner {
+    fn planned(&self, tenant: &TenantName) -> ProvisionedDatabase {
+        ProvisionedDatabase {
+            backend: DatabaseBackend::Sqlite,
+            database: self.path_of(tenant).display().to_string(),
+            role: None,
+        }
+    }
+
+    fn claim(&self, tenant: &TenantName) -> Result<Option<ProvisioningClaim>, ProvisionError> {
+        let path = self.path_of(tenant);
+        let fresh = self
+            .claimed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.clone());
+        Ok(fresh.then(|| {
+            ProvisioningClaim::new(Claimed {
+                claimed: Arc::clone(&self.claimed),
+                path,
+            })
+        }))
+    }
+
     fn create(&self, tenant: &TenantName) -> Result<DatabaseCredentials, ProvisionError> {
         std::fs::create_dir_all(&self.directory).map_err(|error| {
             ProvisionError::Failed(format!(

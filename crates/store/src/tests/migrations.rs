@@ -19,13 +19,14 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 6] = [
+const ALL: [&str; 7] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
     "2026-11-25-000003_tenant_databases",
     "2026-11-25-000004_impersonation",
     "2026-11-30-000010_ids_never_reused",
+    "2026-11-30-000011_provisioning_intents",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -59,6 +60,14 @@ fn user_rows(test: &TestDatabase) -> Result<(i64, i64, i64), StoreError> {
         schema::user_links::table.count().get_result(&mut conn)?,
         schema::outbox::table.count().get_result(&mut conn)?,
     ))
+}
+
+/// The provisioning intents' table can be read: its row count.
+fn intent_rows(test: &TestDatabase) -> Result<i64, StoreError> {
+    let mut conn = manager::establish(&test.url())?;
+    Ok(schema::provisioning_intents::table
+        .count()
+        .get_result(&mut conn)?)
 }
 
 /// The impersonation migration's table can be read: its row count.
@@ -109,10 +118,16 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         .unwrap();
     drop(conn);
     let revert_last = || revert_last(&url);
+    assert_eq!(revert_last().unwrap(), "20261130000011");
+    assert!(intent_rows(test).is_err());
+    assert_eq!(run_pending(&url).unwrap(), [ALL[6]]);
+    assert_eq!(intent_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
-    assert_eq!(run_pending(&url).unwrap(), [ALL[5]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
 
     assert_eq!(revert_last().unwrap(), "20261125000004");
@@ -124,8 +139,8 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
-
     assert_eq!(revert_last().unwrap(), "20261125000004");
     assert_eq!(revert_last().unwrap(), "20261125000003");
     assert_eq!(revert_last().unwrap(), "20261125000002");
@@ -141,6 +156,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(revert_last().unwrap(), "20261125000004");
     assert_eq!(revert_last().unwrap(), "20261125000003");
@@ -174,6 +190,7 @@ fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
 fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000011");
     assert_eq!(revert_last(&url).unwrap(), "20261130000010");
 
     let mut conn = manager::establish(&url).unwrap();
@@ -191,7 +208,7 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     assert!(store.delete(gone.id).unwrap());
     drop(conn);
 
-    assert_eq!(run_pending(&url).unwrap(), [ALL[5]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     let mut conn = manager::establish(&url).unwrap();
     let mut store = TenantStore::new(&mut conn);
     let again = store.get(kept.id).unwrap().unwrap();
@@ -207,6 +224,7 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     drop(conn);
 
     // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000011");
     assert_eq!(revert_last(&url).unwrap(), "20261130000010");
     let mut conn = manager::establish(&url).unwrap();
     let mut store = TenantStore::new(&mut conn);

@@ -491,3 +491,33 @@ fn postgres_failures_name_no_password() {
     assert!(!message.contains("hunter2"), "{message}");
     drop(test);
 }
+
+#[test]
+fn sqlite_claims_exclude_each_other_until_dropped() {
+    let dir = temp_dir();
+    let provisioner = SqliteProvisioner::new(dir.path());
+    let clone = provisioner.clone();
+    let first = provisioner.claim(&name("claimed")).unwrap();
+    assert!(first.is_some());
+    assert!(clone.claim(&name("claimed")).unwrap().is_none(), "held");
+    assert!(clone.claim(&name("other")).unwrap().is_some(), "per tenant");
+    drop(first);
+    assert!(clone.claim(&name("claimed")).unwrap().is_some(), "released");
+}
+
+#[test]
+fn postgres_claims_exclude_every_connection_until_dropped() {
+    let Some(test) = TestDatabase::postgres() else {
+        return;
+    };
+    let (tenants, _cleanup) = tenants_of(&test, &["c", "d"]);
+    // Two provisioners stand for two nodes: the lock lives on the server.
+    let one = PostgresProvisioner::new(test.url());
+    let two = PostgresProvisioner::new(test.url());
+    let first = one.claim(&tenants[0]).unwrap();
+    assert!(first.is_some());
+    assert!(two.claim(&tenants[0]).unwrap().is_none(), "held");
+    assert!(two.claim(&tenants[1]).unwrap().is_some(), "per tenant");
+    drop(first);
+    assert!(two.claim(&tenants[0]).unwrap().is_some(), "released");
+}

@@ -70,6 +70,14 @@ impl InMemoryProvisioner {
 }
 
 impl DatabaseProvisioner for InMemoryProvisioner {
+    fn planned(&self, tenant: &TenantName) -> ProvisionedDatabase {
+        ProvisionedDatabase {
+            backend: DatabaseBackend::Sqlite,
+            database: database_identifier(tenant),
+            role: None,
+        }
+    }
+
     fn create(&self, tenant: &TenantName) -> Result<DatabaseCredentials, ProvisionError> {
         let mut state = self.state();
         if state.fail_create {
@@ -85,11 +93,7 @@ impl DatabaseProvisioner for InMemoryProvisioner {
         state.created.push(identifier.clone());
         Ok(DatabaseCredentials {
             url: format!("memory://{identifier}"),
-            database: ProvisionedDatabase {
-                backend: DatabaseBackend::Sqlite,
-                database: identifier,
-                role: None,
-            },
+            database: self.planned(tenant),
             password: None,
         })
     }

@@ -1,18 +1,28 @@
 //! `POST /api/create-tenant`: the tenant, its own database and its admin, atomically from
 //! the caller's view.
 //!
-//! Order: parameters → clashes (409 before anything is made) → the database is provisioned
-//! → the admin password is generated and hashed on the blocking pool → one transaction
+//! Order: parameters and every rule of the new tenant (400) → clashes (409) → the admin
+//! password is generated and hashed on the blocking pool → the database is provisioned
+//! (nothing is made before this point) → one transaction
 //! writes the tenant, the record of its database, its admin user and the audit events. If
 //! that transaction fails, the database is dropped again, so nothing is left behind.
+//!
+//! Provisioning is recoverable: holding the provisioner's claim on the tenant's name, the
+//! create clears what an interrupted create of it left, records its intent (committed
+//! before anything is made), creates the database, and forgets the intent in the
+//! transaction that writes the tenant. A process killed on the way leaves the intent,
+//! which start-up or the next create of that tenant uses to drop the orphan.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tenantry_registration::tenant_admin::{generate_admin_password, record_tenant_admin};
 use tenantry_registration::{Email, PasswordHasher};
 use tenantry_tenant::operations::{self, CreateTenant};
-use tenantry_tenant::provisioning::{DatabaseCredentials, ProvisionError};
-use tenantry_tenant::{Action, DomainName, RequestContext, TenantKey, TenantName};
+use tenantry_tenant::provisioning::{
+    DatabaseCredentials, Leftover, ProvisionError, ProvisionedDatabase, ProvisioningClaim,
+    ProvisioningIntent, clear_leftover,
+};
+use tenantry_tenant::{Action, DomainName, RequestContext, TenantError, TenantKey, TenantName};
 
 use super::error::{HostingError, taken};
 use super::params::{PanelBody, Params};
@@ -100,14 +110,29 @@ pub async fn create(
         }
     };
     let key = TenantKey::Name(input.name.clone());
+    // Everything the transaction would refuse is refused before anything is made.
+    let problems = input.check();
+    if !problems.is_empty() {
+        let refusal = ApiError::from(TenantError::Invalid(problems));
+        audited::record_failure(&state, context, Action::TenantCreate, Some(key), &refusal).await;
+        return Err(from_api(refusal));
+    }
     if let Some(field) = clash(&state, &input, &host).await? {
         let error = HostingError::Conflict(taken(field));
         let refusal = ApiError::Conflict(error.to_string());
         audited::record_failure(&state, context, Action::TenantCreate, Some(key), &refusal).await;
         return Err(error);
     }
-    let credentials = match provision(&state, &context, &input.name, &key).await {
-        Ok(credentials) => credentials,
+    let password = generate_admin_password()
+        .map_err(|error| HostingError::Api(ApiError::Internal(error.to_string())))?;
+    let hasher = state.hasher.clone();
+    let secret = password.clone();
+    let hash = web::block(move || hasher.hash(secret.expose()))
+        .await
+        .map_err(ApiError::from)?
+        .map_err(|error| HostingError::Api(ApiError::Internal(format!("hashing: {error}"))))?;
+    let (credentials, _claim) = match provision(&state, &context, &input.name, &key).await {
+        Ok(provisioned) => provisioned,
         // A concurrent create of the same tenant got there first: say which value clashed.
         Err(HostingError::Conflict(message)) => {
             return Err(match clash(&state, &input, &host).await? {
@@ -117,14 +142,6 @@ pub async fn create(
         }
         Err(error) => return Err(error),
     };
-    let password = generate_admin_password()
-        .map_err(|error| HostingError::Api(ApiError::Internal(error.to_string())))?;
-    let hasher = state.hasher.clone();
-    let secret = password.clone();
-    let hash = web::block(move || hasher.hash(secret.expose()))
-        .await
-        .map_err(ApiError::from)?
-        .map_err(|error| HostingError::Api(ApiError::Internal(format!("hashing: {error}"))))?;
     let urls = state.urls.clone();
     let database = credentials.database.clone();
     let work_context = context.clone();
@@ -136,6 +153,7 @@ pub async fn create(
         move |session| {
             let tenant = operations::create_tenant(session, &work_context, &urls, input)?;
             session.record_database(tenant.id, &database, work_context.now)?;
+            session.forget_intent(&database.database)?;
             let admin = record_tenant_admin(session, &work_context, &tenant, email, hash).map_err(
                 |error| ApiError::Internal(format!("creating the tenant admin: {error}")),
             )?;
@@ -146,20 +164,7 @@ pub async fn create(
     let (tenant, admin) = match created {
         Ok(created) => created,
         Err(error) => {
-            let provisioner = state.provisioner.clone();
-            let database = credentials.database.clone();
-            let request_id = context.request_id.clone().unwrap_or_default();
-            match web::block(move || provisioner.drop_database(&database)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(drop_error)) => log::error!(
-                    "could not drop a tenant database after a failed create: {drop_error} \
-                     request_id={request_id}"
-                ),
-                Err(block_error) => log::error!(
-                    "could not drop a tenant database after a failed create: {block_error} \
-                     request_id={request_id}"
-                ),
-            }
+            discard(&state, &context, credentials.database.clone(), true).await;
             return Err(from_api(error));
         }
     };
@@ -213,20 +218,57 @@ async fn clash(
         .map_err(HostingError::Api)
 }
 
+/// Claims the tenant's name, clears what an interrupted create of it left (its recorded
+/// intent), records this create's intent, then creates the database. The claim is held
+/// until the caller drops it, after its transaction.
 async fn provision(
     state: &web::Data<AppState>,
     context: &RequestContext,
     name: &TenantName,
     key: &TenantKey,
-) -> Result<DatabaseCredentials, HostingError> {
+) -> Result<(DatabaseCredentials, ProvisioningClaim), HostingError> {
+    let provisioner = state.provisioner.clone();
+    let claimed = name.clone();
+    let claim = web::block(move || provisioner.claim(&claimed))
+        .await
+        .map_err(ApiError::from)?
+        .map_err(|error| HostingError::ProvisioningFailed(error.to_string()))?
+        .ok_or_else(|| HostingError::Conflict("A create of this tenant is under way".into()))?;
+    let provisioner = state.provisioner.clone();
+    let intent = ProvisioningIntent {
+        tenant: name.clone(),
+        database: provisioner.planned(name),
+        created_at: context.now,
+    };
+    let planned = intent.database.clone();
+    state
+        .write(move |session| {
+            match clear_leftover(session, provisioner.as_ref(), &intent.database.database)? {
+                Leftover::Dropped => log::warn!(
+                    "dropped the database {} of an interrupted create of {}",
+                    intent.database.database,
+                    intent.tenant
+                ),
+                Leftover::None | Leftover::Committed => {}
+            }
+            session.record_intent(&intent)?;
+            Ok(())
+        })
+        .await
+        .map_err(|error| HostingError::ProvisioningFailed(error.to_string()))?;
     let provisioner = state.provisioner.clone();
     let name = name.clone();
     let provisioned = web::block(move || provisioner.create(&name))
         .await
         .map_err(ApiError::from)?;
     match provisioned {
-        Ok(credentials) => Ok(credentials),
+        Ok(credentials) => Ok((credentials, claim)),
         Err(error) => {
+            // A database that already exists is someone else's; after any other failure,
+            // whatever the provisioner could not clean up itself is dropped (or stays
+            // recorded in the intent for start-up).
+            let made = !matches!(error, ProvisionError::AlreadyExists);
+            discard(state, context, planned, made).await;
             let refusal = ApiError::Conflict(format!("provisioning the database: {error}"));
             audited::record_failure(
                 state,
@@ -243,6 +285,42 @@ async fn provision(
                 other => HostingError::ProvisioningFailed(other.to_string()),
             })
         }
+    }
+}
+
+/// Undoes a create that will not commit: drops `database` (when it may have been made),
+/// then forgets its intent. A failure is logged and leaves the intent, which start-up or
+/// the next create of the tenant clears.
+async fn discard(
+    state: &web::Data<AppState>,
+    context: &RequestContext,
+    database: ProvisionedDatabase,
+    made: bool,
+) {
+    let provisioner = state.provisioner.clone();
+    let request_id = context.request_id.clone().unwrap_or_default();
+    let name = database.database.clone();
+    let dropped = if made {
+        web::block(move || provisioner.drop_database(&database))
+            .await
+            .map_err(|error| error.to_string())
+            .and_then(|dropped| dropped.map_err(|error| error.to_string()))
+    } else {
+        Ok(())
+    };
+    let forgotten = match dropped {
+        Ok(()) => state
+            .write(move |session| Ok(session.forget_intent(&name)?))
+            .await
+            .map(|_| ())
+            .map_err(|error| error.to_string()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = forgotten {
+        log::error!(
+            "could not undo a tenant database after a failed create: {error} \
+             request_id={request_id}"
+        );
     }
 }
 

@@ -1,0 +1,2 @@
+-- Reverses up.sql.
+DROP TABLE provisioning_intents;
