@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::ffi::OsStr;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
@@ -161,6 +162,29 @@ pub struct ConfigArgs {
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, global = true, env = "TENANTRY_WORKERS")]
     pub workers: Option<usize>,
+    /// Seconds a client may take to send a request's head, and again its body; slower
+    /// ones are answered 408 and disconnected.
+    #[arg(long, global = true, env = "TENANTRY_READ_TIMEOUT", default_value = "10",
+          value_parser = parse_seconds)]
+    pub read_timeout: Duration,
+    /// The most client connections open at once; further ones wait to be accepted. Keep it
+    /// below the process's open-file limit (`ulimit -n`).
+    #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS", default_value = "10000",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Seconds a request waits for the database before answering 503; also PostgreSQL's
+    /// `statement_timeout` on tenantry's connections.
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_TIMEOUT", default_value = "5",
+          value_parser = parse_seconds)]
+    pub database_timeout: Duration,
+    /// Threads that hash and verify passwords (argon2id, 19 MiB each; default: one per CPU).
+    #[arg(long, global = true, env = "TENANTRY_HASH_THREADS",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub hash_threads: Option<u16>,
+    /// Password hashing jobs that may wait for a thread; beyond that requests get 503 with
+    /// `Retry-After`.
+    #[arg(long, global = true, env = "TENANTRY_HASH_QUEUE", default_value = "64")]
+    pub hash_queue: u16,
     /// SMTP server for outbox emails: `smtp://[USER:PASSWORD@]HOST:PORT` (plain),
     /// `…?tls=starttls`, or `smtps://…` (TLS). When unset, emails are only logged
     /// (recipient and subject) and marked delivered.
@@ -245,6 +269,15 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Hidden<T> {
         };
         let text = value.to_str().ok_or_else(|| refuse("not valid UTF-8"))?;
         (self.0)(text).map_err(|reason| refuse(&reason))
+    }
+}
+
+/// A whole number of seconds, at least 1.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u32>() {
+        Ok(0) => Err("must be at least 1 second".into()),
+        Ok(seconds) => Ok(Duration::from_secs(u64::from(seconds))),
+        Err(_) => Err(format!("{text:?} is not a whole number of seconds")),
     }
 }
 
@@ -371,6 +404,38 @@ mod tests {
             cli.config.public_url.as_deref(),
             Some("https://accounts.example.com")
         );
+    }
+
+    #[test]
+    fn bounds_are_parsed_and_zero_is_refused() {
+        let cli = Cli::try_parse_from([
+            "tenantry",
+            "--read-timeout",
+            "3",
+            "--database-timeout",
+            "4",
+            "--max-connections",
+            "500",
+            "--hash-threads",
+            "2",
+            "--hash-queue",
+            "8",
+        ])
+        .unwrap();
+        assert_eq!(cli.config.read_timeout, Duration::from_secs(3));
+        assert_eq!(cli.config.database_timeout, Duration::from_secs(4));
+        assert_eq!(cli.config.max_connections, 500);
+        assert_eq!(cli.config.hash_threads, Some(2));
+        assert_eq!(cli.config.hash_queue, 8);
+        for flag in [
+            "--read-timeout",
+            "--database-timeout",
+            "--max-connections",
+            "--hash-threads",
+        ] {
+            let error = Cli::try_parse_from(["tenantry", flag, "0"]).unwrap_err();
+            assert!(error.to_string().contains(flag), "{error}");
+        }
     }
 
     #[test]

@@ -107,6 +107,11 @@ impl From<ConfigArgs> for ServerConfig {
     fn from(args: ConfigArgs) -> Self {
         let mut http = HttpSettings::new(args.bind);
         http.workers = args.workers;
+        http.read_timeout = args.read_timeout;
+        http.max_connections = args.max_connections as usize;
+        http.database_timeout = args.database_timeout;
+        http.hash_threads = args.hash_threads.map(usize::from);
+        http.hash_queue = usize::from(args.hash_queue);
         Self {
             database_url: args.database_url,
             http,

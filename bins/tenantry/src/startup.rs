@@ -194,7 +194,10 @@ impl Server {
 pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
     let mailer = mailer(&config)?;
     let url = config.database_url.clone();
-    let options = PoolOptions::default();
+    let options = PoolOptions {
+        statement_timeout: Some(config.http.database_timeout),
+        ..PoolOptions::default()
+    };
     let max_connections = options.max_size;
     let database = spawn_blocking(move || Database::connect(&url, options))
         .await?

@@ -108,7 +108,9 @@ fn map_database_error(kind: &DatabaseErrorKind, info: &dyn DatabaseErrorInformat
         | DatabaseErrorKind::UnableToSendCommand
         | DatabaseErrorKind::SerializationFailure
         | DatabaseErrorKind::ReadOnlyTransaction => StoreError::Unavailable(message.to_owned()),
-        _ if is_sqlite_busy(message) => StoreError::Unavailable(message.to_owned()),
+        _ if is_sqlite_busy(message) || is_out_of_resources(message) => {
+            StoreError::Unavailable(message.to_owned())
+        }
         _ => StoreError::Backend(message.to_owned()),
     }
 }
@@ -129,6 +131,24 @@ fn unique_field(constraint: Option<&str>, message: &str) -> Option<&'static str>
 /// SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock past `busy_timeout`.
 fn is_sqlite_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database table is locked")
+}
+
+/// The database cannot write for lack of room or a failing disk: SQLite's SQLITE_FULL
+/// ("database or disk is full"), SQLITE_IOERR ("disk I/O error"), SQLITE_CANTOPEN, and
+/// PostgreSQL's `statement_timeout` cancellation and its out-of-space and
+/// too-many-connections refusals. Retrying later may work, so they are 503s, not 500s.
+fn is_out_of_resources(message: &str) -> bool {
+    [
+        "database or disk is full",
+        "disk I/O error",
+        "unable to open database file",
+        "canceling statement due to statement timeout",
+        "could not extend file",
+        "No space left on device",
+        "too many clients already",
+    ]
+    .iter()
+    .any(|known| message.contains(known))
 }
 
 impl From<DieselError> for StoreError {
@@ -305,6 +325,14 @@ mod tests {
         }
         let locked = database_error(DatabaseErrorKind::Unknown, "database is locked", None);
         assert_eq!(locked, StoreError::Unavailable("database is locked".into()));
+        for message in [
+            "database or disk is full",
+            "disk I/O error",
+            "canceling statement due to statement timeout",
+        ] {
+            let error = database_error(DatabaseErrorKind::Unknown, message, None);
+            assert_eq!(error, StoreError::Unavailable(message.into()));
+        }
     }
 
     #[test]

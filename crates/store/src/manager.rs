@@ -8,6 +8,7 @@ use std::fs::{File, OpenOptions, Permissions};
 use std::io::ErrorKind;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
@@ -27,12 +28,24 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    statement_timeout: Option<Duration>,
 }
 
 impl ConnectionManager {
     /// A manager for `url`.
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            statement_timeout: None,
+        }
+    }
+
+    /// Sets PostgreSQL's `statement_timeout` on each new connection (SQLite has none; its
+    /// waits are bounded by `busy_timeout`).
+    #[must_use]
+    pub fn with_statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
     }
 }
 
@@ -41,7 +54,14 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = StoreError;
 
     fn connect(&self) -> Result<DbConnection, StoreError> {
-        establish(&self.url)
+        let mut conn = establish(&self.url)?;
+        if let (DbConnection::Postgres(pg), Some(timeout)) = (&mut conn, self.statement_timeout) {
+            pg.batch_execute(&format!(
+                "SET statement_timeout = {}",
+                timeout.as_millis().max(1)
+            ))?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {

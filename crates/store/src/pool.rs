@@ -28,14 +28,18 @@ pub struct PoolOptions {
     /// [`StoreError::Unavailable`]. Short, so that requests and readiness checks fail fast
     /// when the database is down (r2d2's own default is 30 s).
     pub connection_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every pooled connection: a statement running
+    /// longer is cancelled by the server. `None` keeps the server's setting.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
-    /// 10 connections, 3 s timeout.
+    /// 10 connections, 3 s timeout, statements cancelled after 5 s.
     fn default() -> Self {
         Self {
             max_size: 10,
             connection_timeout: Duration::from_secs(3),
+            statement_timeout: Some(Duration::from_secs(5)),
         }
     }
 }
@@ -71,7 +75,10 @@ impl Database {
             .max_size(options.max_size)
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
-            .build(ConnectionManager::new(url.clone()))?;
+            .build(
+                ConnectionManager::new(url.clone())
+                    .with_statement_timeout(options.statement_timeout),
+            )?;
         Ok(Database {
             pool,
             backend: url.backend(),

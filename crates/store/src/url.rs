@@ -11,9 +11,19 @@ use crate::StoreError;
 const ACCEPTED_FORMS: &str =
     "expected sqlite://PATH, sqlite:PATH, postgres://USER:PASSWORD@HOST:PORT/DB or postgresql://…";
 
-/// How long libpq may take to open a connection when the URL does not say
-/// (`connect_timeout`); without it an unanswering host blocks for minutes.
-const DEFAULT_CONNECT_TIMEOUT_SECONDS: u32 = 5;
+/// What libpq is told unless the URL says otherwise: give up opening a connection after
+/// 5 s (an unanswering host would block for minutes), probe idle connections with TCP
+/// keepalives (after 10 s idle, every 5 s, 3 misses) and drop a connection whose sent data
+/// stays unacknowledged for 10 s (`tcp_user_timeout`, ms), so that a partitioned server is
+/// noticed instead of waited on for the kernel's default of about 15 minutes.
+const LIBPQ_DEFAULTS: [(&str, &str); 6] = [
+    ("connect_timeout", "5"),
+    ("keepalives", "1"),
+    ("keepalives_idle", "10"),
+    ("keepalives_interval", "5"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "10000"),
+];
 
 /// The database engines tenantry runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,24 +161,28 @@ impl DatabaseUrl {
             .fold(text.to_owned(), |text, secret| text.replace(secret, "***"))
     }
 
-    /// The URL libpq is given: the PostgreSQL URL with a `connect_timeout` unless it
-    /// sets one. `None` for SQLite.
+    /// The URL libpq is given: the PostgreSQL URL with each of [`LIBPQ_DEFAULTS`] it does
+    /// not set itself. `None` for SQLite.
     pub(crate) fn libpq_url(&self) -> Option<String> {
         let Target::Postgres(url) = &self.target else {
             return None;
         };
-        let url = url.expose_secret();
-        let query = url.split_once('?').map_or("", |(_, query)| query);
-        let has_timeout = query
+        let mut url = url.expose_secret().to_owned();
+        let query = url
+            .split_once('?')
+            .map_or("", |(_, query)| query)
+            .to_owned();
+        let given: Vec<&str> = query
             .split('&')
-            .any(|pair| pair.split('=').next() == Some("connect_timeout"));
-        if has_timeout {
-            return Some(url.to_owned());
+            .filter_map(|pair| pair.split('=').next())
+            .collect();
+        for (key, value) in LIBPQ_DEFAULTS {
+            if !given.contains(&key) {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                url = format!("{url}{separator}{key}={value}");
+            }
         }
-        let separator = if url.contains('?') { '&' } else { '?' };
-        Some(format!(
-            "{url}{separator}connect_timeout={DEFAULT_CONNECT_TIMEOUT_SECONDS}"
-        ))
+        Some(url)
     }
 }
 
@@ -352,21 +366,25 @@ mod tests {
     }
 
     #[test]
-    fn libpq_gets_a_connect_timeout_unless_the_url_sets_one() {
+    fn libpq_gets_timeouts_and_keepalives_unless_the_url_sets_them() {
+        const DEFAULTS: &str = "connect_timeout=5&keepalives=1&keepalives_idle=10\
+                                &keepalives_interval=5&keepalives_count=3&tcp_user_timeout=10000";
         let url = DatabaseUrl::parse("postgres://h/db").unwrap();
         assert_eq!(
             url.libpq_url().unwrap(),
-            "postgres://h/db?connect_timeout=5"
+            format!("postgres://h/db?{DEFAULTS}")
         );
         let url = DatabaseUrl::parse("postgres://h/db?sslmode=require").unwrap();
         assert_eq!(
             url.libpq_url().unwrap(),
-            "postgres://h/db?sslmode=require&connect_timeout=5"
+            format!("postgres://h/db?sslmode=require&{DEFAULTS}")
         );
-        let url = DatabaseUrl::parse("postgres://h/db?connect_timeout=9").unwrap();
+        let url =
+            DatabaseUrl::parse("postgres://h/db?connect_timeout=9&tcp_user_timeout=0").unwrap();
         assert_eq!(
             url.libpq_url().unwrap(),
-            "postgres://h/db?connect_timeout=9"
+            "postgres://h/db?connect_timeout=9&tcp_user_timeout=0&keepalives=1\
+             &keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
         );
         assert_eq!(DatabaseUrl::sqlite("x.db").libpq_url(), None);
     }

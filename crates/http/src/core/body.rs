@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
@@ -16,6 +17,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::core::error::ApiError;
+use crate::core::server::BodyDeadline;
 
 /// The largest request body accepted, in bytes (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -27,6 +29,8 @@ pub enum BodyError {
     TooLarge,
     /// The connection broke off or the payload was malformed on the wire.
     Unreadable,
+    /// The body did not arrive within the read deadline ([`BodyDeadline`]).
+    TimedOut,
     /// A media type the dialect does not read (lower-cased, without parameters).
     UnsupportedMediaType(String),
     /// Not JSON at all; the decoder's message.
@@ -92,7 +96,9 @@ pub async fn read_fields(
             let bytes = read_bytes(request, payload).await?;
             decode_form(&bytes, rules.lists)
         }
-        Some("multipart/form-data") if rules.multipart => read_multipart(request, payload).await,
+        Some("multipart/form-data") if rules.multipart => {
+            within_deadline(request, read_multipart(request, payload)).await
+        }
         Some(other) => Err(BodyError::UnsupportedMediaType(other.to_owned())),
     }
 }
@@ -104,8 +110,30 @@ pub fn media_type(request: &HttpRequest) -> Option<String> {
     Some(essence.to_ascii_lowercase())
 }
 
-/// Reads the whole body, refusing a declared or actual length over [`MAX_BODY_BYTES`].
+/// The read deadline when the app configures none (unit tests).
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Reads `body` within the app's [`BodyDeadline`]: a client that sends a body slowly or
+/// stops half-way must not hold its connection (and a file descriptor) forever.
+async fn within_deadline<T>(
+    request: &HttpRequest,
+    body: impl Future<Output = Result<T, BodyError>>,
+) -> Result<T, BodyError> {
+    let deadline = request
+        .app_data::<web::Data<BodyDeadline>>()
+        .map_or(DEFAULT_DEADLINE, |deadline| deadline.0);
+    actix_web::rt::time::timeout(deadline, body)
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
+}
+
+/// Reads the whole body, refusing a declared or actual length over [`MAX_BODY_BYTES`],
+/// within the read deadline.
 pub async fn read_bytes(request: &HttpRequest, payload: Payload) -> Result<web::Bytes, BodyError> {
+    within_deadline(request, read_all(request, payload)).await
+}
+
+async fn read_all(request: &HttpRequest, payload: Payload) -> Result<web::Bytes, BodyError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -192,6 +220,7 @@ impl From<BodyError> for ApiError {
         let body = || vec![Value::from("body")];
         match error {
             BodyError::TooLarge => ApiError::PayloadTooLarge,
+            BodyError::TimedOut => ApiError::RequestTimeout,
             BodyError::UnsupportedMediaType(_) => ApiError::UnsupportedMediaType,
             BodyError::InvalidJson(message) => ApiError::invalid(
                 body(),
@@ -331,6 +360,23 @@ mod tests {
             read(None, vec![b' '; MAX_BODY_BYTES + 1], BodyRules::JSON).await,
             Err(BodyError::TooLarge)
         );
+    }
+
+    #[actix_web::test]
+    async fn a_body_that_stops_half_way_times_out() {
+        let half: Result<web::Bytes, actix_web::error::PayloadError> =
+            Ok(web::Bytes::from_static(b"{\"name\":"));
+        let stream =
+            futures_util::stream::once(async move { half }).chain(futures_util::stream::pending());
+        let payload: Payload = Payload::Stream {
+            payload: Box::pin(stream),
+        };
+        let request = actix_web::test::TestRequest::post()
+            .insert_header((header::CONTENT_LENGTH, "100"))
+            .app_data(web::Data::new(BodyDeadline(Duration::from_millis(50))))
+            .to_http_request();
+        let read = read_bytes(&request, payload).await;
+        assert_eq!(read, Err(BodyError::TimedOut));
     }
 
     #[actix_web::test]

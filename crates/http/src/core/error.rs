@@ -78,6 +78,12 @@ pub enum ApiError {
     /// Too many attempts; try again after the given time.
     #[error("too many requests")]
     TooManyRequests(Duration),
+    /// Too much work is queued (password hashing); retry after the given time (503).
+    #[error("busy")]
+    Busy(Duration),
+    /// The client did not send its body within the read deadline (408).
+    #[error("request timeout")]
+    RequestTimeout,
     /// A dependency (the database) cannot be reached; retrying later may work.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -136,7 +142,8 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,7 +163,8 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests(_) => json!("Too many requests; try again later"),
             // The cause is logged with the request id by `request_id::attach`.
-            ApiError::Unavailable(_) => json!("Service Unavailable"),
+            ApiError::Busy(_) | ApiError::Unavailable(_) => json!("Service Unavailable"),
+            ApiError::RequestTimeout => json!("The request body was not received in time"),
             ApiError::Internal(_) => json!("Internal Server Error"),
         };
         let mut response = HttpResponse::build(self.status_code());
@@ -165,9 +173,12 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::TooManyRequests(retry_after) => {
+            ApiError::TooManyRequests(retry_after) | ApiError::Busy(retry_after) => {
                 let seconds = retry_after.as_secs().max(1);
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            ApiError::RequestTimeout => {
+                response.insert_header((header::CONNECTION, "close"));
             }
             _ => {}
         }
@@ -214,5 +225,8 @@ mod tests {
         );
         let response = ApiError::TooManyRequests(Duration::from_millis(1500)).error_response();
         assert_eq!(response.headers().get("retry-after").unwrap(), "1");
+        let response = ApiError::Busy(Duration::from_secs(2)).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "2");
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod fields;
+pub mod hashing;
 pub mod limits;
 pub mod metrics;
 pub mod probes;

@@ -1,6 +1,7 @@
 //! Liveness and readiness probes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -13,9 +14,24 @@ pub(crate) async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// `GET /ready`: the database answers (200), or not (503).
-pub(crate) async fn ready(backend: web::Data<Arc<dyn Storage>>) -> Result<HttpResponse, ApiError> {
+/// How long `/ready` waits for the database before answering 503.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadyTimeout(pub Duration);
+
+/// `GET /ready`: the database answers within the ready timeout (200), or not (503).
+pub(crate) async fn ready(
+    backend: web::Data<Arc<dyn Storage>>,
+    timeout: web::Data<ReadyTimeout>,
+) -> Result<HttpResponse, ApiError> {
     let backend = Arc::clone(backend.get_ref());
-    web::block(move || backend.ping()).await??;
+    match actix_web::rt::time::timeout(timeout.0, web::block(move || backend.ping())).await {
+        Ok(answered) => answered??,
+        Err(_) => {
+            return Err(ApiError::Unavailable(format!(
+                "the database did not answer /ready within {} ms",
+                timeout.0.as_millis()
+            )));
+        }
+    }
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }

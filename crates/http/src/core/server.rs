@@ -24,7 +24,22 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// How long a client may take to send a request's head, and separately its body,
+    /// before the connection is answered 408 and closed.
+    pub read_timeout: Duration,
+    /// The most connections open at once, over all workers; more wait in the backlog.
+    pub max_connections: usize,
+    /// The longest a request waits for the database before 503 (also `/ready`'s bound
+    /// when shorter than [`READY_TIMEOUT`]).
+    pub database_timeout: Duration,
+    /// Threads that hash and verify passwords; `None` means one per CPU.
+    pub hash_threads: Option<usize>,
+    /// Hashing jobs that may wait for a thread; more are answered 503.
+    pub hash_queue: usize,
 }
+
+/// The longest `/ready` waits for the database.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl HttpSettings {
     /// Settings for `bind` with defaults for the rest.
@@ -33,9 +48,32 @@ impl HttpSettings {
             bind,
             workers: None,
             shutdown_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+            database_timeout: Duration::from_secs(5),
+            hash_threads: None,
+            hash_queue: 64,
         }
     }
+
+    /// Worker threads: as configured, else one per CPU.
+    pub fn workers(&self) -> usize {
+        self.workers.unwrap_or_else(cpus).max(1)
+    }
+
+    /// Hashing threads: as configured, else one per CPU.
+    pub fn hash_threads(&self) -> usize {
+        self.hash_threads.unwrap_or_else(cpus).max(1)
+    }
 }
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// How long a request body may take to arrive, for [`crate::core::body`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub Duration);
 
 /// A bound, ready-to-run server. Build it, read [`Application::port`], then
 /// [`Application::run_until_stopped`]. SIGINT and SIGTERM stop it gracefully: it stops
@@ -62,14 +100,19 @@ impl Application {
         config: ApiConfig,
         dialects: fn(&mut web::ServiceConfig),
     ) -> std::io::Result<Self> {
-        let state = AppState::new(Arc::clone(&backend), config)
+        let state = AppState::new(Arc::clone(&backend), config, settings)
             .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let backend = web::Data::new(backend);
         let metrics = web::Data::from(Arc::clone(&state.metrics));
         let state = web::Data::new(state);
-        let mut server = HttpServer::new(move || {
+        let deadline = web::Data::new(BodyDeadline(settings.read_timeout));
+        let ready_timeout = web::Data::new(probes::ReadyTimeout(
+            READY_TIMEOUT.min(settings.database_timeout),
+        ));
+        let workers = settings.workers();
+        let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(metrics::record))
                 .wrap(from_fn(request_id::attach))
@@ -79,15 +122,19 @@ impl Application {
                 .app_data(backend.clone())
                 .app_data(state.clone())
                 .app_data(metrics.clone())
+                .app_data(deadline.clone())
+                .app_data(ready_timeout.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(routes)
                 .configure(dialects)
                 .default_service(web::to(not_found))
         })
-        .shutdown_timeout(settings.shutdown_timeout.as_secs());
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .workers(workers)
+        // actix counts connections per worker.
+        .max_connections(settings.max_connections.div_ceil(workers).max(1))
+        .client_request_timeout(settings.read_timeout)
+        .client_disconnect_timeout(Duration::from_secs(1));
         let server = server.listen(listener)?.run();
         Ok(Self { port, server })
     }

@@ -6,16 +6,17 @@ use std::time::Duration;
 use actix_web::web;
 use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::Value;
-use tenantry_registration::Argon2idHasher;
 use tenantry_tenant::Clock;
 use tenantry_tenant::provisioning::DatabaseProvisioner;
 use tenantry_tenant::urls::UrlConfig;
 
 use crate::core::auth::{JwtKeys, LoginLimiter, TrustedProxies, VerifiedPasswords};
 use crate::core::error::ApiError;
+use crate::core::hashing::HashPool;
 use crate::core::limits::{KeyedLimiter, LimiterConfig, MonotonicClock};
 use crate::core::metrics::Metrics;
 use crate::core::resolve_cache::ResolveCache;
+use crate::core::server::HttpSettings;
 use crate::core::storage::{Session, Storage, in_transaction, reading};
 
 /// How the API behaves: the settings the binary reads and hands over.
@@ -68,8 +69,10 @@ pub struct AppState {
     pub backend: Arc<dyn Storage>,
     /// URL generation.
     pub urls: UrlConfig,
-    /// Password hashing (argon2id), used on the blocking pool only.
-    pub hasher: Argon2idHasher,
+    /// Password hashing (argon2id) on a fixed set of threads with a bounded queue.
+    pub hashing: HashPool,
+    /// The longest a request waits for the database before answering 503.
+    pub database_timeout: Duration,
     /// Operator credential pairs verified recently.
     pub passwords: VerifiedPasswords,
     /// JWT signing and checking.
@@ -97,14 +100,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `backend` configured by `config`.
-    pub fn new(backend: Arc<dyn Storage>, config: ApiConfig) -> Result<Self, String> {
+    /// State over `backend` configured by `config`, bounded as `settings` says (hashing
+    /// threads and queue, database waits).
+    pub fn new(
+        backend: Arc<dyn Storage>,
+        config: ApiConfig,
+        settings: &HttpSettings,
+    ) -> Result<Self, String> {
         let jwt =
             JwtKeys::new(config.jwt_secret.expose_secret()).map_err(|error| error.to_string())?;
+        let hashing = HashPool::start(settings.hash_threads(), settings.hash_queue)
+            .map_err(|error| format!("cannot start the hashing threads: {error}"))?;
         Ok(Self {
             backend,
             urls: config.urls,
-            hasher: Argon2idHasher::default(),
+            hashing,
+            database_timeout: settings.database_timeout,
             passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
             jwt,
             jwt_lifetime: config.jwt_lifetime,
@@ -127,14 +138,31 @@ impl AppState {
         })
     }
 
-    /// Runs `work` in one transaction on the blocking pool.
+    /// Runs `work` in one transaction on the blocking pool; 503 when the database has not
+    /// answered within [`AppState::database_timeout`] (the work may still commit later).
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
     {
         let backend = Arc::clone(&self.backend);
-        web::block(move || in_transaction(backend.as_ref(), work)).await?
+        self.bounded(web::block(move || in_transaction(backend.as_ref(), work)))
+            .await
+    }
+
+    /// Awaits database work for at most [`AppState::database_timeout`]. A frozen server
+    /// still acknowledges TCP, so nothing below this notices it in time.
+    async fn bounded<T>(
+        &self,
+        work: impl Future<Output = Result<Result<T, ApiError>, actix_web::error::BlockingError>>,
+    ) -> Result<T, ApiError> {
+        match actix_web::rt::time::timeout(self.database_timeout, work).await {
+            Ok(done) => done?,
+            Err(_) => Err(ApiError::Unavailable(format!(
+                "the database did not answer within {} ms",
+                self.database_timeout.as_millis()
+            ))),
+        }
     }
 
     /// Like [`AppState::write`] for changes to tenants or domains: once committed, this
@@ -151,13 +179,15 @@ impl AppState {
         result
     }
 
-    /// Runs `work` without a transaction on the blocking pool.
+    /// Runs `work` without a transaction on the blocking pool, bounded like
+    /// [`AppState::write`].
     pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
     {
         let backend = Arc::clone(&self.backend);
-        web::block(move || reading(backend.as_ref(), work)).await?
+        self.bounded(web::block(move || reading(backend.as_ref(), work)))
+            .await
     }
 }

@@ -7,10 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
+use tenantry_registration::Password;
 use tenantry_registration::registration::{
     LinkError, activate, check_password_reset, complete_password_reset,
 };
-use tenantry_registration::{Password, PasswordHasher};
 use tenantry_tenant::{Actor, RequestContext};
 
 use crate::core::auth::caller::origin;
@@ -185,10 +185,7 @@ async fn reset(
         Ok(password) => password,
         Err(error) => return Ok(link_answer(LinkError::Password(error))?.respond(&request)),
     };
-    let hasher = state.hasher.clone();
-    let hash = web::block(move || hasher.hash(password.expose()))
-        .await?
-        .map_err(|error| ApiError::Internal(format!("hashing failed: {error}")))?;
+    let hash = state.hashing.hash(password.expose().into()).await?;
     let context = context(&state, &request);
     let outcome = state
         .write(move |session| Ok(complete_password_reset(session, &context, &secret, hash)))

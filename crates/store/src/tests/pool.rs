@@ -37,6 +37,7 @@ fn an_exhausted_pool_answers_unavailable_within_its_timeout(test: &TestDatabase)
     let options = PoolOptions {
         max_size: 1,
         connection_timeout: Duration::from_millis(300),
+        ..PoolOptions::default()
     };
     let database = Database::connect(&test.url(), options).unwrap();
     let held = database.conn().unwrap();
@@ -96,6 +97,55 @@ fn sqlite_connections_get_the_pragmas() {
         assert_eq!(pragma(conn, "busy_timeout", "timeout"), "5000");
         assert_eq!(pragma(conn, "synchronous", "synchronous"), "1", "NORMAL");
     }
+}
+
+#[test]
+fn postgres_connections_get_the_statement_timeout() {
+    let Some(test) = TestDatabase::postgres() else {
+        return;
+    };
+    let options = PoolOptions {
+        statement_timeout: Some(Duration::from_millis(1500)),
+        ..PoolOptions::default()
+    };
+    let database = Database::connect(&test.url(), options).unwrap();
+    let mut conn = database.conn().unwrap();
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        statement_timeout: String,
+    }
+    let shown: Vec<Setting> = diesel::sql_query("SHOW statement_timeout")
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(shown[0].statement_timeout, "1500ms");
+    // A statement longer than that is cancelled by the server, answered Unavailable.
+    let error = diesel::sql_query("SELECT pg_sleep(5)")
+        .execute(&mut *conn)
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+}
+
+/// A database that cannot grow (SQLITE_FULL, simulated with `max_page_count`) answers
+/// writes with Unavailable, not a backend fault.
+#[test]
+fn a_full_sqlite_database_is_unavailable() {
+    let test = TestDatabase::sqlite();
+    let database = open(&test);
+    let mut conn = database.conn().unwrap();
+    let pages = pragma(&mut conn, "page_count", "page_count");
+    diesel::sql_query(format!("PRAGMA max_page_count = {pages}"))
+        .execute(&mut *conn)
+        .unwrap();
+    let error = diesel::sql_query(
+        "CREATE TABLE filler AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 \
+         FROM n WHERE i < 10000) SELECT i, hex(randomblob(100)) AS junk FROM n",
+    )
+    .execute(&mut *conn)
+    .map_err(StoreError::from)
+    .unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde_json::json;
-use tenantry_registration::{ApiToken, PasswordHasher, TokenDigest, TokenScope};
+use tenantry_registration::{ApiToken, TokenDigest, TokenScope};
 use tenantry_tenant::{Action, Actor, AuditEvent, RequestContext};
 
 use crate::core::auth::Presented;
@@ -260,18 +260,10 @@ async fn verify_operator(
     {
         return Ok(true);
     }
-    let hashing = state.clone();
-    let checked_password = password.clone();
-    let verified_account = account.clone();
-    let verified = web::block(move || match &verified_account {
-        Some(account) => hashing
-            .hasher
-            .verify(&account.password_hash, checked_password.expose_secret()),
-        None => hashing
-            .hasher
-            .verify_dummy(checked_password.expose_secret()),
-    })
-    .await?;
+    let stored = account
+        .as_ref()
+        .map(|account| account.password_hash.clone());
+    let verified = state.hashing.verify(stored, password.clone()).await?;
     if verified && let Some(account) = account {
         state.passwords.remember(
             &username,

@@ -15,8 +15,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
+use tenantry_registration::Email;
 use tenantry_registration::tenant_admin::{generate_admin_password, record_tenant_admin};
-use tenantry_registration::{Email, PasswordHasher};
 use tenantry_tenant::operations::{self, CreateTenant};
 use tenantry_tenant::provisioning::{
     DatabaseCredentials, Leftover, ProvisionError, ProvisionedDatabase, ProvisioningClaim,
@@ -125,12 +125,7 @@ pub async fn create(
     }
     let password = generate_admin_password()
         .map_err(|error| HostingError::Api(ApiError::Internal(error.to_string())))?;
-    let hasher = state.hasher.clone();
-    let secret = password.clone();
-    let hash = web::block(move || hasher.hash(secret.expose()))
-        .await
-        .map_err(ApiError::from)?
-        .map_err(|error| HostingError::Api(ApiError::Internal(format!("hashing: {error}"))))?;
+    let hash = state.hashing.hash(password.expose().into()).await?;
     let (credentials, _claim) = match provision(&state, &context, &input.name, &key).await {
         Ok(provisioned) => provisioned,
         // A concurrent create of the same tenant got there first: say which value clashed.

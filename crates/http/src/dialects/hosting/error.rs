@@ -96,7 +96,10 @@ impl ResponseError for HostingError {
                 | ApiError::UnsupportedMediaType),
             ) => error.to_string(),
             // Causes are logged with the request id by `request_id::attach`.
-            HostingError::Api(ApiError::Unavailable(_)) => {
+            HostingError::Api(ApiError::RequestTimeout) => {
+                "The request body was not received in time".to_owned()
+            }
+            HostingError::Api(ApiError::Unavailable(_) | ApiError::Busy(_)) => {
                 "Service unavailable; try again later".to_owned()
             }
             HostingError::Api(ApiError::Internal(_)) => "Internal error".to_owned(),
@@ -110,7 +113,7 @@ impl ResponseError for HostingError {
             HostingError::Api(ApiError::Unauthorized) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tenantry\""));
             }
-            HostingError::Api(ApiError::TooManyRequests(wait)) => {
+            HostingError::Api(ApiError::TooManyRequests(wait) | ApiError::Busy(wait)) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
             }
             _ => {}

@@ -23,9 +23,9 @@ impl actix_web::FromRequest for PanelBody {
         let payload = payload.take();
         Box::pin(async move {
             match read_fields(&request, payload, BodyRules::JSON_OR_FORM).await {
-                Err(error @ (BodyError::TooLarge | BodyError::Unreadable)) => {
-                    Err(HostingError::Api(ApiError::from(error)))
-                }
+                Err(
+                    error @ (BodyError::TooLarge | BodyError::Unreadable | BodyError::TimedOut),
+                ) => Err(HostingError::Api(ApiError::from(error))),
                 read => Ok(PanelBody(read)),
             }
         })

@@ -71,7 +71,8 @@ impl ResponseError for OpenEdxError {
             }
             ApiError::TooManyRequests(_) => "Too many requests; try again later.".to_owned(),
             // The cause is logged with the request id by `request_id::attach`.
-            ApiError::Unavailable(_) => "Service unavailable.".to_owned(),
+            ApiError::Busy(_) | ApiError::Unavailable(_) => "Service unavailable.".to_owned(),
+            ApiError::RequestTimeout => "The request body was not received in time.".to_owned(),
             ApiError::Internal(_) => "Internal server error.".to_owned(),
         };
         let mut response = HttpResponse::build(self.status_code());
@@ -80,7 +81,7 @@ impl ResponseError for OpenEdxError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic")));
             }
-            ApiError::TooManyRequests(retry_after) => {
+            ApiError::TooManyRequests(retry_after) | ApiError::Busy(retry_after) => {
                 let seconds = retry_after.as_secs().max(1);
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }

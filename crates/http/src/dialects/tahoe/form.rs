@@ -72,6 +72,7 @@ pub async fn read(request: &HttpRequest, payload: Payload) -> Result<Form, Tahoe
         .map(Form::from_values)
         .map_err(|error| match error {
             BodyError::TooLarge => TahoeError::Api(ApiError::PayloadTooLarge),
+            BodyError::TimedOut => TahoeError::Api(ApiError::RequestTimeout),
             BodyError::UnsupportedMediaType(media) => TahoeError::UnsupportedMediaType(media),
             _ => TahoeError::Malformed,
         })

@@ -19,7 +19,7 @@ use tenantry_registration::registration::{
     RegistrationError, RegistrationForm, check_available, ensure_open, prepare_registration,
     record_registration,
 };
-use tenantry_registration::{ApiToken, PasswordHasher, TokenDigest, TokenScope};
+use tenantry_registration::{ApiToken, TokenDigest, TokenScope};
 use tenantry_tenant::{Actor, DomainName, RequestContext, Tenant};
 
 pub use error::{TahoeError, Version};
@@ -111,12 +111,8 @@ async fn register(
         })
         .await??;
     let prepared = prepare_registration(&form, &tenant).map_err(registration_error(version))?;
-    let hasher = state.hasher.clone();
-    let password = prepared.password.clone();
-    let hash = web::block(move || hasher.hash(password.expose()))
-        .await
-        .map_err(ApiError::from)?
-        .map_err(|error| ApiError::Internal(format!("hashing failed: {error}")))?;
+    let password = prepared.password.expose().into();
+    let hash = state.hashing.hash(password).await?;
     let link_base = link_base(state, &tenant);
     let registered = state
         .write(move |session| {
