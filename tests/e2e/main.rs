@@ -5,6 +5,7 @@
 mod admin_access;
 mod admin_records;
 mod admin_tenants;
+mod bounds;
 mod emails;
 mod hosting;
 mod logins;

@@ -1,7 +1,7 @@
 //! What every handler shares: storage, configuration, caches and limiters.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use secrecy::{ExposeSecret, SecretSlice};
@@ -73,6 +73,9 @@ pub struct AppState {
     pub hashing: HashPool,
     /// The longest a request waits for the database before answering 503.
     pub database_timeout: Duration,
+    /// When a write last failed for want of the database (full disk, unreachable), so
+    /// that `/ready` reports not-ready while writes fail even if reads still work.
+    pub write_failed_at: Mutex<Option<Instant>>,
     /// Operator credential pairs verified recently.
     pub passwords: VerifiedPasswords,
     /// JWT signing and checking.
@@ -116,6 +119,7 @@ impl AppState {
             urls: config.urls,
             hashing,
             database_timeout: settings.database_timeout,
+            write_failed_at: Mutex::new(None),
             passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
             jwt,
             jwt_lifetime: config.jwt_lifetime,
@@ -146,8 +150,28 @@ impl AppState {
         F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
     {
         let backend = Arc::clone(&self.backend);
-        self.bounded(web::block(move || in_transaction(backend.as_ref(), work)))
-            .await
+        let result = self
+            .bounded(web::block(move || in_transaction(backend.as_ref(), work)))
+            .await;
+        let failed = matches!(result, Err(ApiError::Unavailable(_)));
+        let mut failed_at = self
+            .write_failed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if failed {
+            *failed_at = Some(Instant::now());
+        } else if result.is_ok() {
+            *failed_at = None;
+        }
+        result
+    }
+
+    /// Whether a write failed for want of the database within `window`.
+    pub fn writes_failing(&self, window: Duration) -> bool {
+        self.write_failed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < window)
     }
 
     /// Awaits database work for at most [`AppState::database_timeout`]. A frozen server
