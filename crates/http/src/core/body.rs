@@ -17,7 +17,6 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::core::error::ApiError;
-use crate::core::server::BodyDeadline;
 
 /// The largest request body accepted, in bytes (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -109,6 +108,10 @@ pub fn media_type(request: &HttpRequest) -> Option<String> {
     let essence = value.split(';').next().unwrap_or_default().trim();
     Some(essence.to_ascii_lowercase())
 }
+
+/// How long a request body may take to arrive (set by the server as app data).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub Duration);
 
 /// The read deadline when the app configures none (unit tests).
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);

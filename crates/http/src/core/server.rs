@@ -8,8 +8,9 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::core::body::MAX_BODY_BYTES;
+use crate::core::body::{BodyDeadline, MAX_BODY_BYTES};
 use crate::core::error::ApiError;
+use crate::core::hashing::HashPool;
 use crate::core::routing::Resource;
 use crate::core::state::{ApiConfig, AppState};
 use crate::core::storage::Storage;
@@ -71,10 +72,6 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
-/// How long a request body may take to arrive, for [`crate::core::body`].
-#[derive(Debug, Clone, Copy)]
-pub struct BodyDeadline(pub Duration);
-
 /// A bound, ready-to-run server. Build it, read [`Application::port`], then
 /// [`Application::run_until_stopped`]. SIGINT and SIGTERM stop it gracefully: it stops
 /// accepting connections and lets in-flight requests finish (up to the shutdown timeout).
@@ -100,8 +97,14 @@ impl Application {
         config: ApiConfig,
         dialects: fn(&mut web::ServiceConfig),
     ) -> std::io::Result<Self> {
-        let state = AppState::new(Arc::clone(&backend), config, settings)
-            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+        let hashing = HashPool::start(settings.hash_threads(), settings.hash_queue)?;
+        let state = AppState::new(
+            Arc::clone(&backend),
+            config,
+            hashing,
+            settings.database_timeout,
+        )
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let backend = web::Data::new(backend);

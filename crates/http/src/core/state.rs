@@ -16,7 +16,6 @@ use crate::core::hashing::HashPool;
 use crate::core::limits::{KeyedLimiter, LimiterConfig, MonotonicClock};
 use crate::core::metrics::Metrics;
 use crate::core::resolve_cache::ResolveCache;
-use crate::core::server::HttpSettings;
 use crate::core::storage::{Session, Storage, in_transaction, reading};
 
 /// How the API behaves: the settings the binary reads and hands over.
@@ -103,22 +102,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `backend` configured by `config`, bounded as `settings` says (hashing
-    /// threads and queue, database waits).
+    /// State over `backend` configured by `config`, hashing on `hashing`, waiting at most
+    /// `database_timeout` for the database.
     pub fn new(
         backend: Arc<dyn Storage>,
         config: ApiConfig,
-        settings: &HttpSettings,
+        hashing: HashPool,
+        database_timeout: Duration,
     ) -> Result<Self, String> {
         let jwt =
             JwtKeys::new(config.jwt_secret.expose_secret()).map_err(|error| error.to_string())?;
-        let hashing = HashPool::start(settings.hash_threads(), settings.hash_queue)
-            .map_err(|error| format!("cannot start the hashing threads: {error}"))?;
         Ok(Self {
             backend,
             urls: config.urls,
             hashing,
-            database_timeout: settings.database_timeout,
+            database_timeout,
             write_failed_at: Mutex::new(None),
             passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
             jwt,
