@@ -24,6 +24,11 @@ test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need T
 	$(CARGO) nextest run --workspace --no-fail-fast --success-output never --failure-output final
 	$(CARGO) test --workspace --doc
 
+.PHONY: chaos
+chaos: ## Reliability suite on the release binary (kill -9, frozen/cut PostgreSQL, SMTP outages, login and slow-connection floods, hashing bursts); prints a table
+	$(CARGO) build --release --bin tenantry --bin tenantry-chaos
+	ulimit -n $$(ulimit -Hn); target/release/tenantry-chaos --json target/chaos/report.json
+
 .PHONY: lint
 lint: boundaries ## Check formatting, clippy (warnings are errors), crate boundaries and the HTTP layering
 	$(CARGO) fmt --all -- --check

@@ -1,77 +1,12 @@
 //! Hostile clients and failing databases get bounded answers (issue 10, defects 8, 9, 13).
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
+use tenantry_e2e::proxy::{Proxy, host_port};
 use tenantry_e2e::{TestApp, TestDatabase};
-
-/// A TCP proxy the test controls: while frozen it stops forwarding in both directions
-/// but keeps every connection open (a stopped server's kernel still acknowledges TCP).
-struct Proxy {
-    port: u16,
-    frozen: Arc<AtomicBool>,
-}
-
-impl Proxy {
-    fn start(target: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let frozen = Arc::new(AtomicBool::new(false));
-        let shared = Arc::clone(&frozen);
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let Ok(server) = TcpStream::connect(&target) else {
-                    continue;
-                };
-                for (from, to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    let frozen = Arc::clone(&shared);
-                    std::thread::spawn(move || pump(from, to, &frozen));
-                }
-            }
-        });
-        Proxy { port, frozen }
-    }
-
-    fn freeze(&self, frozen: bool) {
-        self.frozen.store(frozen, Ordering::SeqCst);
-    }
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, frozen: &AtomicBool) {
-    let mut buffer = [0u8; 16 * 1024];
-    loop {
-        while frozen.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        match from.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(read) => {
-                while frozen.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                if to.write_all(&buffer[..read]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
-}
-
-/// `host:port` of a PostgreSQL URL such as `postgres://user@127.0.0.1:5432/db`.
-fn host_port(url: &str) -> String {
-    let rest = url.split_once("://").unwrap().1;
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
-    rest.split(['/', '?']).next().unwrap().to_owned()
-}
 
 /// Defect 9: with PostgreSQL frozen (through a proxy that stops forwarding), requests and
 /// `/ready` answer 503 within bounds instead of waiting for the database, and the app
@@ -83,9 +18,8 @@ async fn a_frozen_postgres_is_answered_503_and_recovered_from() {
         return;
     };
     let real = database.url_string();
-    let target = host_port(&real);
-    let proxy = Proxy::start(target.clone());
-    let proxied = real.replacen(&target, &format!("127.0.0.1:{}", proxy.port), 1);
+    let proxy = Proxy::start(host_port(&real));
+    let proxied = proxy.route(&real);
     let app = TestApp::spawn_with(database, |config| {
         config.database_url = tenantry_store::DatabaseUrl::parse(&proxied).unwrap();
         config.http.database_timeout = Duration::from_secs(2);

@@ -6,6 +6,7 @@ mod admin_access;
 mod admin_records;
 mod admin_tenants;
 mod bounds;
+mod chaos;
 mod emails;
 mod hosting;
 mod logins;

@@ -15,6 +15,7 @@
 
 #[cfg(test)]
 mod outbox_delivery;
+pub mod proxy;
 pub mod smtp;
 
 use std::time::Duration;

@@ -64,6 +64,7 @@ pub struct SmtpSink {
     address: SocketAddr,
     inbox: Arc<Inbox>,
     stopped: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl SmtpSink {
@@ -81,13 +82,39 @@ impl SmtpSink {
         })
     }
 
+    /// A sink on `127.0.0.1:port`, e.g. to bring one back where an earlier one was
+    /// [stopped](SmtpSink::stop).
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub fn start_on(port: u16) -> std::io::Result<SmtpSink> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        Ok(Self::serve(listener, Inbox::default()))
+    }
+
+    /// Stops listening now (connections are refused from here on); sessions under way
+    /// finish. The messages received so far are returned.
+    pub fn stop(self) -> Vec<Message> {
+        self.stopped.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread, which then drops the listener.
+        let _ = TcpStream::connect(self.address);
+        if let Some(thread) = self.thread.lock().unwrap().take() {
+            let _ = thread.join();
+        }
+        self.messages()
+    }
+
     fn start_with(inbox: Inbox) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the SMTP sink");
+        Self::serve(listener, inbox)
+    }
+
+    fn serve(listener: TcpListener, inbox: Inbox) -> SmtpSink {
         let address = listener.local_addr().expect("the sink's address");
         let inbox = Arc::new(inbox);
         let stopped = Arc::new(AtomicBool::new(false));
         let (accepting_inbox, accepting_stopped) = (Arc::clone(&inbox), Arc::clone(&stopped));
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("smtp-sink".into())
             .spawn(move || {
                 for stream in listener.incoming() {
@@ -107,6 +134,7 @@ impl SmtpSink {
             address,
             inbox,
             stopped,
+            thread: Mutex::new(Some(thread)),
         }
     }
 

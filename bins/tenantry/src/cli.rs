@@ -172,9 +172,14 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS", default_value = "10000",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// The most connections one client address may hold at once; more are answered 429
+    /// and closed at once. Addresses in `--trusted-proxies` are not limited.
+    #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS_PER_CLIENT", default_value = "256",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_client: u32,
     /// Seconds a request waits for the database before answering 503; also PostgreSQL's
     /// `statement_timeout` on tenantry's connections.
-    #[arg(long, global = true, env = "TENANTRY_DATABASE_TIMEOUT", default_value = "5",
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_TIMEOUT", default_value = "4",
           value_parser = parse_seconds)]
     pub database_timeout: Duration,
     /// Threads that hash and verify passwords (argon2id, 19 MiB each; default: one per CPU).

@@ -109,6 +109,7 @@ impl From<ConfigArgs> for ServerConfig {
         http.workers = args.workers;
         http.read_timeout = args.read_timeout;
         http.max_connections = args.max_connections as usize;
+        http.max_connections_per_client = args.max_connections_per_client as usize;
         http.database_timeout = args.database_timeout;
         http.hash_threads = args.hash_threads.map(usize::from);
         http.hash_queue = usize::from(args.hash_queue);

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod exports;
+mod file_limit;
 pub mod mailer;
 pub mod operators;
 pub mod smtp_url;
@@ -49,7 +50,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: ServerConfig) -> anyhow::Result<()> {
+fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
+    let (cap, lowered) =
+        file_limit::fit_connections(config.http.max_connections, file_limit::open_file_limit());
+    if let Some(reason) = lowered {
+        log::warn!("{reason}");
+    }
+    config.http.max_connections = cap;
     actix_web::rt::System::new().block_on(async move {
         let application = startup::build(config.clone()).await?;
         log::info!(

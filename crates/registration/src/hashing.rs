@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use argon2::password_hash::phc::PasswordHash as PhcHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq as _;
 use thiserror::Error;
 
 /// Hashes and verifies passwords. The registration flow depends on this port, not on
@@ -130,6 +130,11 @@ const MAX_VERIFY_T_COST: u32 = 16;
 /// The most lanes a stored hash may ask `verify` for.
 const MAX_VERIFY_P_COST: u32 = 16;
 
+/// Bytes of random salt in each new hash.
+const SALT_LEN: usize = 16;
+/// Bytes of output in each new hash.
+const OUTPUT_LEN: usize = 32;
+
 /// The salt `verify_dummy` hashes with; any valid salt does.
 const DUMMY_SALT: &[u8; 16] = b"tenantry-dummy!!";
 
@@ -160,14 +165,143 @@ impl Argon2idHasher {
     /// assert!(!login(&Argon2idHasher::new(), None, "whatever"));
     /// ```
     pub fn verify_dummy(&self, candidate: &str) -> bool {
+        self.verify_dummy_in(&mut HashMemory::new(), candidate)
+    }
+
+    /// [`hash`](PasswordHasher::hash) in `memory` instead of 19 MiB allocated for the call.
+    ///
+    /// # Errors
+    /// As [`PasswordHasher::hash`].
+    pub fn hash_in(
+        &self,
+        memory: &mut HashMemory,
+        password: &str,
+    ) -> Result<PasswordHash, HashError> {
+        let failed = |error: &dyn fmt::Display| HashError::Hashing(error.to_string());
+        let mut salt = [0u8; SALT_LEN];
+        getrandom::fill(&mut salt).map_err(|error| failed(&error))?;
+        let mut out = [0u8; OUTPUT_LEN];
+        compute(&self.argon2, memory, password.as_bytes(), &salt, &mut out)
+            .map_err(|error| failed(&error))?;
+        let phc = PhcHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&PARAMS).map_err(|error| failed(&error))?,
+            salt: Some(Salt::new(&salt).map_err(|error| failed(&error))?),
+            hash: Some(Output::new(&out).map_err(|error| failed(&error))?),
+        };
+        Ok(PasswordHash(phc.to_string()))
+    }
+
+    /// [`verify`](PasswordHasher::verify) in `memory` (a hash asking for more memory than
+    /// `memory` holds gets it for this call only).
+    pub fn verify_in(&self, memory: &mut HashMemory, hash: &PasswordHash, candidate: &str) -> bool {
+        let Ok(parsed) = PhcHash::new(hash.as_str()) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from) {
+            None => Version::default(),
+            Some(Ok(version)) => version,
+            Some(Err(_)) => return false,
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        if params.m_cost() > MAX_VERIFY_M_COST
+            || params.t_cost() > MAX_VERIFY_T_COST
+            || params.p_cost() > MAX_VERIFY_P_COST
+        {
+            return false;
+        }
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let mut buffer = [0u8; Output::MAX_LENGTH];
+        let Some(out) = buffer.get_mut(..expected.len()) else {
+            return false;
+        };
+        // The algorithm, version, parameters and salt recorded in the hash; the outputs
+        // compared in constant time.
+        let argon2 = Argon2::new(algorithm, version, params);
+        compute(&argon2, memory, candidate.as_bytes(), salt.as_ref(), out).is_ok()
+            && bool::from(out.ct_eq(expected.as_bytes()))
+    }
+
+    /// [`verify_dummy`](Argon2idHasher::verify_dummy) in `memory`.
+    pub fn verify_dummy_in(&self, memory: &mut HashMemory, candidate: &str) -> bool {
         // A verification is exactly one hash computation (salt and parameters from the
         // stored hash) plus a constant-time comparison; do the same work with a fixed salt
         // and this hasher's parameters, and discard the result.
-        let computed = self
-            .argon2
-            .hash_password_with_salt(candidate.as_bytes(), DUMMY_SALT);
-        let _ = std::hint::black_box(computed);
+        let mut out = [0u8; OUTPUT_LEN];
+        let computed = compute(
+            &self.argon2,
+            memory,
+            candidate.as_bytes(),
+            DUMMY_SALT,
+            &mut out,
+        );
+        let _ = std::hint::black_box((computed, out));
         false
+    }
+}
+
+/// argon2's working memory (19 MiB for this hasher's parameters), kept by a thread that
+/// hashes many passwords so that each hash neither allocates it afresh nor leaves the
+/// allocator holding another 19 MiB it will not give back to the system.
+///
+/// ```
+/// use tenantry_registration::{Argon2idHasher, HashMemory};
+///
+/// let (hasher, mut memory) = (Argon2idHasher::new(), HashMemory::new());
+/// let hash = hasher.hash_in(&mut memory, "correct horse battery staple")?;
+/// assert!(hasher.verify_in(&mut memory, &hash, "correct horse battery staple"));
+/// # Ok::<(), tenantry_registration::HashError>(())
+/// ```
+pub struct HashMemory {
+    blocks: Vec<Block>,
+}
+
+impl HashMemory {
+    /// Memory for [`Argon2idHasher`]'s parameters.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            blocks: vec![Block::default(); PARAMS.block_count()],
+        }
+    }
+}
+
+impl Default for HashMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for HashMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HashMemory({} KiB)", self.blocks.len())
+    }
+}
+
+/// Computes `argon2`'s output for `password` and `salt` into `out`, in `memory` when it is
+/// large enough, else in memory of its own for this call.
+fn compute(
+    argon2: &Argon2<'_>,
+    memory: &mut HashMemory,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let needed = argon2.params().block_count();
+    match memory.blocks.get_mut(..needed) {
+        Some(blocks) => argon2.hash_password_into_with_memory(password, salt, out, blocks),
+        None => {
+            let mut blocks = vec![Block::default(); needed];
+            argon2.hash_password_into_with_memory(password, salt, out, &mut blocks)
+        }
     }
 }
 
@@ -179,34 +313,11 @@ impl Default for Argon2idHasher {
 
 impl PasswordHasher for Argon2idHasher {
     fn hash(&self, password: &str) -> Result<PasswordHash, HashError> {
-        let hash = self
-            .argon2
-            .hash_password(password.as_bytes())
-            .map_err(|e| HashError::Hashing(e.to_string()))?;
-        Ok(PasswordHash(hash.to_string()))
+        self.hash_in(&mut HashMemory::new(), password)
     }
 
     fn verify(&self, hash: &PasswordHash, candidate: &str) -> bool {
-        let Ok(parsed) = PhcHash::new(hash.as_str()) else {
-            return false;
-        };
-        if Algorithm::try_from(parsed.algorithm.as_str()).is_err() {
-            return false;
-        }
-        let Ok(params) = Params::try_from(&parsed) else {
-            return false;
-        };
-        if params.m_cost() > MAX_VERIFY_M_COST
-            || params.t_cost() > MAX_VERIFY_T_COST
-            || params.p_cost() > MAX_VERIFY_P_COST
-        {
-            return false;
-        }
-        // Uses the algorithm, version, parameters and salt recorded in the hash, and
-        // compares the outputs in constant time.
-        self.argon2
-            .verify_password(candidate.as_bytes(), &parsed)
-            .is_ok()
+        self.verify_in(&mut HashMemory::new(), hash, candidate)
     }
 
     fn verify_dummy(&self, candidate: &str) -> bool {
@@ -222,6 +333,43 @@ mod tests {
 
     fn hasher() -> Argon2idHasher {
         Argon2idHasher::new()
+    }
+
+    /// Hashes made in kept memory are the argon2 crate's hashes, and the other way round:
+    /// stored hashes keep verifying, and a memory reused many times gives the same answers.
+    #[test]
+    fn hashes_in_kept_memory_match_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let (hasher, mut memory) = (hasher(), HashMemory::new());
+        let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, PARAMS);
+        for round in 0..3 {
+            let password = format!("password number {round}");
+            let ours = hasher.hash_in(&mut memory, &password).unwrap();
+            let parsed = PhcHash::new(ours.as_str()).unwrap();
+            assert!(
+                reference
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            );
+            assert!(reference.verify_password(b"another", &parsed).is_err());
+            let theirs = reference
+                .hash_password(password.as_bytes())
+                .unwrap()
+                .to_string();
+            let theirs = PasswordHash::from_phc(theirs).unwrap();
+            assert!(hasher.verify_in(&mut memory, &theirs, &password));
+            assert!(!hasher.verify_in(&mut memory, &theirs, "another"));
+            assert!(!hasher.verify_dummy_in(&mut memory, &password));
+        }
+        // A hash with a larger memory cost than the kept memory still verifies.
+        let bigger = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(M_COST * 2, 1, 1, None).unwrap(),
+        );
+        let bigger = bigger.hash_password(b"pw").unwrap().to_string();
+        let bigger = PasswordHash::from_phc(bigger).unwrap();
+        assert!(hasher.verify_in(&mut memory, &bigger, "pw"));
     }
 
     #[test]

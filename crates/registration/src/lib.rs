@@ -68,7 +68,7 @@ pub use activation::{
 pub use email::{Email, EmailError};
 pub use error::RandomnessError;
 pub use full_name::{FullName, FullNameError};
-pub use hashing::{Argon2idHasher, HashError, PasswordHash, PasswordHasher};
+pub use hashing::{Argon2idHasher, HashError, HashMemory, PasswordHash, PasswordHasher};
 pub use impersonation::{
     IMPERSONATION_LIFETIME, ImpersonationError, ImpersonationRepository, ImpersonationState,
     NewImpersonation, issue_impersonation, redeem_impersonation,

@@ -34,12 +34,12 @@ pub struct PoolOptions {
 }
 
 impl Default for PoolOptions {
-    /// 10 connections, 3 s timeout, statements cancelled after 5 s.
+    /// 10 connections, 3 s timeout, statements cancelled after 4 s.
     fn default() -> Self {
         Self {
             max_size: 10,
             connection_timeout: Duration::from_secs(3),
-            statement_timeout: Some(Duration::from_secs(5)),
+            statement_timeout: Some(Duration::from_secs(4)),
         }
     }
 }

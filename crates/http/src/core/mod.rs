@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod connections;
 pub mod error;
 pub mod fields;
 pub mod hashing;
@@ -11,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod probes;
 pub mod query;
+pub mod repeats;
 pub mod request_id;
 pub mod resolve_cache;
 pub mod routing;

@@ -2,12 +2,17 @@
 //! usable one, generated otherwise. Handlers read it from the request's extensions to put
 //! it in audit events and logs.
 
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
+
+use crate::core::repeats::Repeats;
 
 /// The header name, lower-cased as HTTP/2 wants it.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -61,8 +66,13 @@ pub(crate) async fn attach(
     Ok(response)
 }
 
+/// The same 5xx cause is logged at most once per this window.
+const REPEAT_WINDOW: Duration = Duration::from_secs(10);
+
 /// Logs why a request was answered 5xx, once, with its request id: the cause stays in
-/// the log (errors never show it to clients). 503s are warnings, other 5xx errors.
+/// the log (errors never show it to clients). 503s are warnings, other 5xx errors. A cause
+/// repeated request after request is written once per [`REPEAT_WINDOW`], with the count
+/// of requests it was left out for.
 fn log_server_error<B>(id: &RequestId, response: &ServiceResponse<B>) {
     let status = response.status();
     if !status.is_server_error() {
@@ -76,12 +86,19 @@ fn log_server_error<B>(id: &RequestId, response: &ServiceResponse<B>) {
     } else {
         log::Level::Error
     };
-    log::log!(
-        level,
-        "answering {}: {error} request_id={}",
-        status.as_u16(),
-        id.0
-    );
+    static REPEATS: OnceLock<Repeats> = OnceLock::new();
+    let line = format!("answering {}: {error}", status.as_u16());
+    let repeats = REPEATS.get_or_init(|| Repeats::new(REPEAT_WINDOW));
+    match repeats.admit(&line, Instant::now()) {
+        None => {}
+        Some(0) => log::log!(level, "{line} request_id={}", id.0),
+        Some(left_out) => log::log!(
+            level,
+            "{line} request_id={} ({left_out} more like it in the last {} s were not logged)",
+            id.0,
+            REPEAT_WINDOW.as_secs()
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -142,6 +159,34 @@ mod tests {
             ours,
             ["ERROR answering 500: internal error: disk on fire request_id=trace-500-7"]
         );
+    }
+
+    #[actix_web::test]
+    async fn a_cause_repeated_request_after_request_is_logged_once() {
+        static CAPTURE: Capture = Capture;
+        let _ = log::set_logger(&CAPTURE);
+        log::set_max_level(log::LevelFilter::Trace);
+        async fn away() -> Result<HttpResponse, ApiError> {
+            Err(ApiError::Unavailable(
+                "the disk is full (repeat test)".into(),
+            ))
+        }
+        let app = init_service(
+            App::new()
+                .wrap(from_fn(attach))
+                .route("/", web::get().to(away)),
+        )
+        .await;
+        for _ in 0..5 {
+            let response = call_service(&app, TestRequest::get().uri("/").to_request()).await;
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let lines = LINES.get_or_init(Mutex::default).lock().unwrap().clone();
+        let ours = lines
+            .iter()
+            .filter(|line| line.contains("(repeat test)"))
+            .count();
+        assert_eq!(ours, 1, "{lines:?}");
     }
 
     #[test]

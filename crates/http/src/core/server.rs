@@ -9,6 +9,7 @@ use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::core::body::{BodyDeadline, MAX_BODY_BYTES};
+use crate::core::connections::ClientConnections;
 use crate::core::error::ApiError;
 use crate::core::hashing::HashPool;
 use crate::core::routing::Resource;
@@ -30,6 +31,9 @@ pub struct HttpSettings {
     pub read_timeout: Duration,
     /// The most connections open at once, over all workers; more wait in the backlog.
     pub max_connections: usize,
+    /// The most connections one client address may hold at once; more are answered 429
+    /// and closed (trusted proxies are not limited).
+    pub max_connections_per_client: usize,
     /// The longest a request waits for the database before 503 (also `/ready`'s bound
     /// when shorter than [`READY_TIMEOUT`]).
     pub database_timeout: Duration,
@@ -40,7 +44,7 @@ pub struct HttpSettings {
 }
 
 /// The longest `/ready` waits for the database.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
+pub const READY_TIMEOUT: Duration = Duration::from_millis(1500);
 
 impl HttpSettings {
     /// Settings for `bind` with defaults for the rest.
@@ -51,7 +55,8 @@ impl HttpSettings {
             shutdown_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
-            database_timeout: Duration::from_secs(5),
+            max_connections_per_client: 256,
+            database_timeout: Duration::from_secs(4),
             hash_threads: None,
             hash_queue: 64,
         }
@@ -105,6 +110,10 @@ impl Application {
             settings.database_timeout,
         )
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+        let connections = ClientConnections::new(
+            settings.max_connections_per_client,
+            state.trusted_proxies.clone(),
+        );
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let backend = web::Data::new(backend);
@@ -137,7 +146,8 @@ impl Application {
         // actix counts connections per worker.
         .max_connections(settings.max_connections.div_ceil(workers).max(1))
         .client_request_timeout(settings.read_timeout)
-        .client_disconnect_timeout(Duration::from_secs(1));
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .on_connect(move |connection, extensions| connections.on_connect(connection, extensions));
         let server = server.listen(listener)?.run();
         Ok(Self { port, server })
     }

@@ -13,7 +13,7 @@
 //! transaction that writes the tenant. A process killed on the way leaves the intent,
 //! which start-up or the next create of that tenant uses to drop the orphan.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tenantry_registration::Email;
 use tenantry_registration::tenant_admin::{generate_admin_password, record_tenant_admin};
@@ -25,9 +25,9 @@ use tenantry_tenant::provisioning::{
 use tenantry_tenant::{Action, DomainName, RequestContext, TenantError, TenantKey, TenantName};
 
 use super::error::{HostingError, taken};
+use super::from_api;
 use super::params::{PanelBody, Params};
 use super::representation::panel_id;
-use super::{from_api, operator};
 use crate::core::error::ApiError;
 use crate::core::state::AppState;
 use crate::shared::audited;
@@ -95,12 +95,10 @@ fn parse(params: &Params) -> Result<Request, HostingError> {
 /// `POST /api/create-tenant`
 pub async fn create(
     state: web::Data<AppState>,
-    request: HttpRequest,
     body: PanelBody,
 ) -> Result<HttpResponse, HostingError> {
-    let caller = operator(&request).await?;
+    let (caller, params) = Params::from_body(body)?;
     let context = caller.context(&state);
-    let params = Params::from_body(body)?;
     let Request { input, host, email } = match parse(&params) {
         Ok(parsed) => parsed,
         Err(error) => {

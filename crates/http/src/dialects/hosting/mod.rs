@@ -153,11 +153,9 @@ fn conflict_message(message: &str) -> String {
 /// The caller (an operator), the parameters and the tenant they name by `serviceId`.
 async fn addressed(
     state: &web::Data<AppState>,
-    request: &HttpRequest,
     body: PanelBody,
 ) -> Result<(Caller, Params, Tenant), HostingError> {
-    let caller = operator(request).await?;
-    let params = Params::from_body(body)?;
+    let (caller, params) = Params::from_body(body)?;
     let tenant = by_service_id(state, &params).await?;
     Ok((caller, params, tenant))
 }
@@ -165,48 +163,43 @@ async fn addressed(
 /// A status change of the addressed tenant, answered with `message`.
 async fn lifecycle(
     state: web::Data<AppState>,
-    request: HttpRequest,
     body: PanelBody,
     (action, target, message): (Action, Status, &str),
 ) -> PanelResult {
-    let (caller, _, tenant) = addressed(&state, &request, body).await?;
+    let (caller, _, tenant) = addressed(&state, body).await?;
     transition(&state, &caller, &tenant, action, target).await?;
     Ok(success(message))
 }
 
-async fn suspend(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> PanelResult {
+async fn suspend(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
     let change = (
         Action::TenantSuspend,
         Status::Suspended,
         "Tenant suspended successfully!",
     );
-    lifecycle(state, request, body, change).await
+    lifecycle(state, body, change).await
 }
 
-async fn unsuspend(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    body: PanelBody,
-) -> PanelResult {
+async fn unsuspend(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
     let change = (
         Action::TenantUnsuspend,
         Status::Active,
         "Tenant unsuspended successfully!",
     );
-    lifecycle(state, request, body, change).await
+    lifecycle(state, body, change).await
 }
 
-async fn cancel(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> PanelResult {
+async fn cancel(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
     let change = (
         Action::TenantCancel,
         Status::Cancelled,
         "Domain(s) deleted successfully!",
     );
-    lifecycle(state, request, body, change).await
+    lifecycle(state, body, change).await
 }
 
-async fn delete(state: web::Data<AppState>, request: HttpRequest, body: PanelBody) -> PanelResult {
-    let (caller, _, tenant) = addressed(&state, &request, body).await?;
+async fn delete(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
+    let (caller, _, tenant) = addressed(&state, body).await?;
     crate::shared::lifecycle::delete_permanently(&state, &caller, key(&tenant))
         .await
         .map_err(from_api)?;
@@ -215,12 +208,8 @@ async fn delete(state: web::Data<AppState>, request: HttpRequest, body: PanelBod
 
 /// `update-domain`: the new domain becomes primary and the old primary is released, in one
 /// transaction.
-async fn update_domain(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    body: PanelBody,
-) -> PanelResult {
-    let (caller, params, tenant) = addressed(&state, &request, body).await?;
+async fn update_domain(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
+    let (caller, params, tenant) = addressed(&state, body).await?;
     let text = params.required("domain")?;
     let host = tenantry_tenant::DomainName::parse(&text)
         .map_err(|error| HostingError::BadRequest(format!("domain: {error}")))?;
@@ -252,12 +241,8 @@ async fn update_domain(
 }
 
 /// `update-tenant`: any of `name`, `email`, `planId`, `modules`, `epaper_frequency`.
-async fn update_tenant(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    body: PanelBody,
-) -> PanelResult {
-    let (caller, params, tenant) = addressed(&state, &request, body).await?;
+async fn update_tenant(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
+    let (caller, params, tenant) = addressed(&state, body).await?;
     let mut patch = TenantPatch {
         display_name: params.text("name")?,
         plan_id: params.text("planId")?.map(Some),
@@ -286,12 +271,8 @@ async fn update_tenant(
     Ok(success("Tenant updated successfully!"))
 }
 
-async fn get_tenant(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    body: PanelBody,
-) -> PanelResult {
-    let (_, _, tenant) = addressed(&state, &request, body).await?;
+async fn get_tenant(state: web::Data<AppState>, body: PanelBody) -> PanelResult {
+    let (_, _, tenant) = addressed(&state, body).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "tenant": public_tenant(&tenant)})))
 }
 

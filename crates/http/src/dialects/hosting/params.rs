@@ -5,14 +5,23 @@ use serde_json::{Map, Value};
 use tenantry_tenant::ServiceId;
 
 use super::error::HostingError;
+use super::operator;
+use crate::core::auth::caller::Caller;
 use crate::core::body::{BodyError, BodyRules, decode_form, read_fields};
 use crate::core::error::ApiError;
 
-/// A request body read for this dialect (JSON or a form). Failures to receive it (413,
-/// a broken connection) answer at once, in the panel's envelope; failures to decode it
-/// wait until the caller is authenticated ([`Params::from_body`]).
+/// The caller, an operator, and the request body read for this dialect (JSON or a form).
+///
+/// The credentials (a header) are checked before a byte of the body is read, so a client
+/// without them is answered 401 at once instead of holding a connection and a buffer
+/// for as long as it takes to send its body. Failures to receive the body (413, a broken
+/// connection, a read deadline) then answer at once, in the panel's envelope; failures to
+/// decode it are answered by [`Params::from_body`].
 #[derive(Debug)]
-pub struct PanelBody(Result<Map<String, Value>, BodyError>);
+pub struct PanelBody {
+    caller: Caller,
+    fields: Result<Map<String, Value>, BodyError>,
+}
 
 impl actix_web::FromRequest for PanelBody {
     type Error = HostingError;
@@ -22,11 +31,12 @@ impl actix_web::FromRequest for PanelBody {
         let request = request.clone();
         let payload = payload.take();
         Box::pin(async move {
+            let caller = operator(&request).await?;
             match read_fields(&request, payload, BodyRules::JSON_OR_FORM).await {
                 Err(
                     error @ (BodyError::TooLarge | BodyError::Unreadable | BodyError::TimedOut),
                 ) => Err(HostingError::Api(ApiError::from(error))),
-                read => Ok(PanelBody(read)),
+                fields => Ok(PanelBody { caller, fields }),
             }
         })
     }
@@ -37,9 +47,10 @@ impl actix_web::FromRequest for PanelBody {
 pub struct Params(Map<String, Value>);
 
 impl Params {
-    /// The parameters of a body; an empty body has none.
-    pub fn from_body(body: PanelBody) -> Result<Self, HostingError> {
-        body.0.map(Params).map_err(|error| {
+    /// The caller and the parameters of a body; an empty body has none.
+    pub fn from_body(body: PanelBody) -> Result<(Caller, Self), HostingError> {
+        let PanelBody { caller, fields } = body;
+        let params = fields.map(Params).map_err(|error| {
             HostingError::BadRequest(match error {
                 BodyError::InvalidJson(_) | BodyError::NotAnObject => {
                     "The body is not a JSON object".to_owned()
@@ -50,7 +61,8 @@ impl Params {
                 }
                 _ => "Malformed parameters".to_owned(),
             })
-        })
+        })?;
+        Ok((caller, params))
     }
 
     /// Reads a query string.
