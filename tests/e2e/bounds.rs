@@ -158,3 +158,95 @@ async fn a_head_that_never_ends_is_closed() {
     assert!(closed < Duration::from_secs(15), "{closed:?}");
     app.stop().await;
 }
+
+/// Defect 8: one client address holds at most `max_connections_per_client` connections;
+/// the next is answered 429 at once and closed, and a place comes back when one closes.
+#[actix_web::test]
+async fn a_client_beyond_its_connections_is_answered_429() {
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), |config| {
+        config.http.max_connections_per_client = 2;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let (answers, again) = actix_web::rt::task::spawn_blocking(move || {
+        // Three at once: whichever is counted third is refused; the two others wait for
+        // a request (and get nothing within the reads' 3 s).
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let stream = TcpStream::connect(&address).unwrap();
+                std::thread::spawn(move || read_answer(stream, Duration::from_secs(3)))
+            })
+            .collect();
+        let answers: Vec<String> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+        // Closed, they give their places back (as soon as the server sees them close).
+        let mut again = String::new();
+        for _ in 0..50 {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            again = read_answer(stream, Duration::from_secs(10));
+            if again.starts_with("HTTP/1.1 200 OK\r\n") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (answers, again)
+    })
+    .await
+    .unwrap();
+    let refused: Vec<&String> = answers.iter().filter(|answer| !answer.is_empty()).collect();
+    assert_eq!(refused.len(), 1, "{answers:?}");
+    let over = refused[0];
+    assert!(
+        over.starts_with("HTTP/1.1 429 Too Many Requests\r\n"),
+        "{over}"
+    );
+    assert!(
+        over.ends_with("\r\n\r\n{\"detail\":\"Too many connections from this address.\"}"),
+        "{over}"
+    );
+    assert!(again.starts_with("HTTP/1.1 200 OK\r\n"), "{again}");
+    app.stop().await;
+}
+
+/// Defect 8: the hosting panel checks credentials (a header) before it reads a body, so a
+/// client without them holding its body back is answered 401 at once, not at the deadline.
+#[actix_web::test]
+async fn a_hosting_body_without_credentials_is_not_waited_for() {
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), |config| {
+        config.http.read_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let answer = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .write_all(
+                b"POST /api/create-tenant HTTP/1.1\r\nHost: x\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\n\
+                  Content-Length: 100\r\n\r\nserviceId=",
+            )
+            .unwrap();
+        // Far below the 30 s deadline: only an answer that does not wait for the body
+        // arrives in time.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buffer = [0u8; 1024];
+        let read = stream.read(&mut buffer).unwrap_or(0);
+        String::from_utf8_lossy(&buffer[..read]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    app.stop().await;
+}
+
+/// What the server sent on `stream` until it closed it or `wait` passed.
+fn read_answer(mut stream: TcpStream, wait: Duration) -> String {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
