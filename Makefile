@@ -24,6 +24,11 @@ test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need T
 	$(CARGO) nextest run --workspace --no-fail-fast --success-output never --failure-output final
 	$(CARGO) test --workspace --doc
 
+.PHONY: bench
+bench: ## Benchmarks on the release binary: hot paths against a bare actix route and the argon2 rate, operations at 1k/10k/100k tenants (target/bench/)
+	$(CARGO) build --release --bin tenantry --bin tenantry-bench
+	target/release/tenantry-bench --out target/bench
+
 .PHONY: chaos
 chaos: ## Reliability suite on the release binary (kill -9, frozen/cut PostgreSQL, SMTP outages, login and slow-connection floods, hashing bursts); prints a table
 	$(CARGO) build --release --bin tenantry --bin tenantry-chaos

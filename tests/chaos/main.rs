@@ -21,10 +21,8 @@
     reason = "a test tool: a failure is a failed run"
 )]
 
-mod http;
 mod report;
 mod scenarios;
-mod server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -263,7 +263,7 @@ async fn forwarding_headers_are_ignored_without_trusted_proxies(database: TestDa
 }
 
 async fn jwts_of_a_changed_or_deleted_operator_are_refused(database: TestDatabase) {
-    let (app, _clock) = app_with_stopped_clock(database, "").await;
+    let (app, clock) = app_with_stopped_clock(database, "").await;
     let token = app.admin_token().await;
     create_operator(&app, "ops", "ops-password-123").await;
     let admin_session = jwt(&app, "admin", ADMIN_PASSWORD).await;
@@ -295,6 +295,8 @@ async fn jwts_of_a_changed_or_deleted_operator_are_refused(database: TestDatabas
     })
     .await
     .unwrap();
+    // Accounts are read again once the credential staleness bound has passed.
+    clock.advance(tenantry::config::CREDENTIAL_STALENESS);
     for (session, claimed) in [(&admin_session, "admin"), (&ops_session, "ops")] {
         let reply = app.send(app.bearer(Method::GET, PATH, session)).await;
         assert_eq!(

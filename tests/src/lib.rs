@@ -15,8 +15,10 @@
 
 #[cfg(test)]
 mod outbox_delivery;
+pub mod process;
 pub mod proxy;
 pub mod smtp;
+pub mod wire;
 
 use std::time::Duration;
 

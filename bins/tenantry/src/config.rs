@@ -48,12 +48,21 @@ pub struct ServerConfig {
     /// Peers (reverse proxies) whose `X-Forwarded-For` / `Forwarded` headers name the
     /// client; nobody by default.
     pub trusted_proxies: TrustedProxies,
+    /// How long a token or operator account read from the database is used before it is
+    /// read again (so a change from another node or the CLI takes effect within it).
+    /// Code only: 1 s ([`CREDENTIAL_STALENESS`]); tests that change accounts behind the
+    /// server's back set zero.
+    pub credential_staleness: Duration,
     /// The monotonic time of rate limits and caches. Code only; tests stop it.
     pub monotonic_clock: Arc<dyn MonotonicClock>,
     /// The connections each tenant's PostgreSQL role may hold at once (`CONNECTION
     /// LIMIT`, set when the role is created).
     pub tenant_db_connection_limit: u32,
 }
+
+/// How long a token or operator account read from the database is used: the same bound as
+/// resolved hosts.
+pub const CREDENTIAL_STALENESS: Duration = Duration::from_secs(1);
 
 /// The delivery worker's default pause between looks at the outbox.
 pub const MAIL_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -97,6 +106,7 @@ impl ServerConfig {
             mail_poll_interval: MAIL_POLL_INTERVAL,
             tenant_database_namespace: None,
             trusted_proxies: TrustedProxies::none(),
+            credential_staleness: CREDENTIAL_STALENESS,
             monotonic_clock: Arc::new(SystemMonotonicClock),
             tenant_db_connection_limit: tenantry_store::provisioning::DEFAULT_CONNECTION_LIMIT,
         }
@@ -129,6 +139,7 @@ impl From<ConfigArgs> for ServerConfig {
             mail_poll_interval: MAIL_POLL_INTERVAL,
             tenant_database_namespace: None,
             trusted_proxies: TrustedProxies::none(),
+            credential_staleness: CREDENTIAL_STALENESS,
             monotonic_clock: Arc::new(SystemMonotonicClock),
             tenant_db_connection_limit: args.tenant_db_connection_limit,
         }

@@ -233,6 +233,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         jwt_lifetime: JWT_LIFETIME,
         password_cache_ttl: PASSWORD_CACHE_TTL,
         resolve_staleness: RESOLVE_STALENESS,
+        credential_staleness: config.credential_staleness,
         login_burst: LOGIN_BURST,
         trusted_proxies: config.trusted_proxies.clone(),
         registrations_per_minute: REGISTRATIONS_PER_MINUTE,

@@ -8,9 +8,9 @@ use tenantry_e2e::proxy::{Proxy, host_port};
 use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context};
-use crate::http;
 use crate::report::Figures;
-use crate::server::Server;
+use tenantry_e2e::process::Server;
+use tenantry_e2e::wire as http;
 
 /// What one outage looked like from outside.
 struct Outage {
@@ -26,7 +26,7 @@ pub fn run(context: &Context, backend: Backend, database: &TestDatabase) -> Figu
     let mut figures = context.figures("database", backend);
     let real = database.url_string();
     let proxy = Proxy::start(host_port(&real));
-    let log = crate::server::log_file(&context.logs, "database-postgres");
+    let log = tenantry_e2e::process::log_file(&context.logs, "database-postgres");
     let server = Server::start(&context.binary, &proxy.route(&real), &log, &[]);
     let token = server.admin_token();
     let hold = Duration::from_secs(context.size(20, 4) as u64);

@@ -15,8 +15,8 @@ use socket2::{Domain, Socket, Type};
 use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context, percentile};
-use crate::http;
 use crate::report::Figures;
+use tenantry_e2e::wire as http;
 
 /// Connections one child process holds at most.
 const PER_CHILD: usize = 5_000;

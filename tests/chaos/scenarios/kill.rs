@@ -11,9 +11,9 @@ use std::time::Duration;
 use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context, drop_tenant_databases, strings};
-use crate::http;
 use crate::report::Figures;
-use crate::server::Server;
+use tenantry_e2e::process::Server;
+use tenantry_e2e::wire as http;
 
 #[derive(Default)]
 struct Outcomes {

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context};
-use crate::http;
 use crate::report::Figures;
-use crate::server::{ADMIN_PASSWORD, Server};
+use tenantry_e2e::process::{ADMIN_PASSWORD, Server};
+use tenantry_e2e::wire as http;
 
 /// Wrong passwords per (account, address) before 429 (`LoginLimiter`).
 const BUDGET: usize = 10;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context, create_tenant, register, registration_token};
-use crate::http;
 use crate::report::Figures;
-use crate::server::{Server, rss_of};
+use tenantry_e2e::process::{Server, rss_of};
+use tenantry_e2e::wire as http;
 
 const MIB: u64 = 1024;
 

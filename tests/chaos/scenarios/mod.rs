@@ -16,9 +16,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use tenantry_store::testing::TestDatabase;
 
-use crate::http;
 use crate::report::Figures;
-use crate::server::Server;
+use tenantry_e2e::process::Server;
+use tenantry_e2e::wire as http;
 
 /// What every scenario of a run shares.
 pub struct Context {
@@ -43,7 +43,8 @@ impl Context {
         backend: Backend,
         extra: &[(&str, String)],
     ) -> Server {
-        let log = crate::server::log_file(&self.logs, &format!("{scenario}-{}", backend.name()));
+        let log =
+            tenantry_e2e::process::log_file(&self.logs, &format!("{scenario}-{}", backend.name()));
         Server::start(&self.binary, &database.url_string(), &log, extra)
     }
 

@@ -9,7 +9,7 @@ use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context, create_tenant, register, registration_token, strings};
 use crate::report::Figures;
-use crate::server::{Server, free_port};
+use tenantry_e2e::process::{Server, free_port};
 
 pub fn run(context: &Context, backend: Backend, database: &TestDatabase) -> Figures {
     let mut figures = context.figures("smtp", backend);

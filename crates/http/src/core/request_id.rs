@@ -35,16 +35,24 @@ impl RequestId {
             .unwrap_or_else(RequestId::generate)
     }
 
-    /// 128 random bits as 32 hex digits. Should the OS refuse randomness, a per-process
-    /// counter still keeps ids distinct within this process.
+    /// 32 hex digits: 64 random bits drawn once per process, then a per-process counter.
+    /// Ids are distinct within a process and, with overwhelming likelihood, across
+    /// processes and restarts; they are labels, not secrets, so one system call per
+    /// process is enough (one per request cost more than the route lookup).
     fn generate() -> RequestId {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static PREFIX: OnceLock<u64> = OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let prefix = *PREFIX.get_or_init(|| {
+            let mut bytes = [0u8; 8];
+            // Without randomness the ids are still distinct within this process.
+            let _ = getrandom::fill(&mut bytes);
+            u64::from_be_bytes(bytes)
+        });
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
         let mut bytes = [0u8; 16];
-        if getrandom::fill(&mut bytes).is_err() {
-            use std::sync::atomic::{AtomicU64, Ordering};
-            static FALLBACK: AtomicU64 = AtomicU64::new(0);
-            let count = FALLBACK.fetch_add(1, Ordering::Relaxed);
-            bytes[..8].copy_from_slice(&count.to_be_bytes());
-        }
+        bytes[..8].copy_from_slice(&prefix.to_be_bytes());
+        bytes[8..].copy_from_slice(&count.to_be_bytes());
         RequestId(hex::encode(bytes))
     }
 }

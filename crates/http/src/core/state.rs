@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use actix_web::web;
 use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::Value;
+use tenantry_registration::{ApiToken, OperatorAccount, TokenDigest};
 use tenantry_tenant::Clock;
 use tenantry_tenant::provisioning::DatabaseProvisioner;
 use tenantry_tenant::urls::UrlConfig;
 
-use crate::core::auth::{JwtKeys, LoginLimiter, TrustedProxies, VerifiedPasswords};
+use crate::core::auth::{JwtKeys, LoginLimiter, Recent, TrustedProxies, VerifiedPasswords};
 use crate::core::error::ApiError;
 use crate::core::hashing::HashPool;
 use crate::core::limits::{KeyedLimiter, LimiterConfig, MonotonicClock};
@@ -31,6 +32,9 @@ pub struct ApiConfig {
     pub password_cache_ttl: Duration,
     /// The longest time a host resolution may be served after another node changed it.
     pub resolve_staleness: Duration,
+    /// The longest time an API token or operator account read from the database may be
+    /// used after another node changed it (a revoked token, a new password).
+    pub credential_staleness: Duration,
     /// Failed password checks of one account from one source address in a burst before
     /// 429 (a source gets five times as many over all accounts).
     pub login_burst: u32,
@@ -77,6 +81,10 @@ pub struct AppState {
     pub write_failed_at: Mutex<Option<Instant>>,
     /// Operator credential pairs verified recently.
     pub passwords: VerifiedPasswords,
+    /// API tokens by digest, as recently read (found or not).
+    pub tokens: Recent<TokenDigest, Option<ApiToken>>,
+    /// Operator accounts by name, as recently read (found or not).
+    pub operators: Recent<String, Option<OperatorAccount>>,
     /// JWT signing and checking.
     pub jwt: JwtKeys,
     /// How long an issued JWT is valid.
@@ -119,6 +127,8 @@ impl AppState {
             database_timeout,
             write_failed_at: Mutex::new(None),
             passwords: VerifiedPasswords::new(config.password_cache_ttl, 10_000),
+            tokens: Recent::new(config.credential_staleness),
+            operators: Recent::new(config.credential_staleness),
             jwt,
             jwt_lifetime: config.jwt_lifetime,
             logins: LoginLimiter::new(

@@ -17,7 +17,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde_json::json;
-use tenantry_registration::{ApiToken, TokenDigest, TokenScope};
+use tenantry_registration::{ApiToken, OperatorAccount, TokenDigest, TokenScope};
 use tenantry_tenant::{Action, Actor, AuditEvent, RequestContext};
 
 use crate::core::auth::Presented;
@@ -247,10 +247,7 @@ async fn verify_operator(
         // No account name or password holds NUL; databases refuse to even compare it.
         return Ok(false);
     }
-    let lookup = username.clone();
-    let account = state
-        .read(move |session| Ok(session.find_operator(&lookup)?))
-        .await?;
+    let account = operator_account(state, &username).await?;
     let now = state.monotonic_clock.now();
     if let Some(account) = &account
         && state
@@ -276,9 +273,29 @@ async fn verify_operator(
     Ok(verified)
 }
 
+/// The operator account called `username`, from [`AppState::operators`] when it was read
+/// within the staleness bound, else from the database.
+async fn operator_account(
+    state: &web::Data<AppState>,
+    username: &str,
+) -> Result<Option<OperatorAccount>, ApiError> {
+    let read_at = state.monotonic_clock.now();
+    if let Some(account) = state.operators.get(&username.to_owned(), read_at) {
+        return Ok(account);
+    }
+    let lookup = username.to_owned();
+    let account = state
+        .read(move |session| Ok(session.find_operator(&lookup)?))
+        .await?;
+    state
+        .operators
+        .insert(username.to_owned(), account.clone(), read_at);
+    Ok(account)
+}
+
 /// A JWT is valid when its signature and times are, its operator still exists, and that
-/// operator's account has not changed (a new password) since the token was issued. That
-/// costs one indexed read of the operator per request, as HTTP Basic does.
+/// operator's account has not changed (a new password) since the token was issued, as
+/// read within the credential staleness bound (1 s).
 async fn verify_jwt(
     state: &web::Data<AppState>,
     token: &str,
@@ -290,10 +307,7 @@ async fn verify_jwt(
         Some(("operator", name)) if !name.is_empty() && !name.contains('\0') => name.to_owned(),
         _ => return Ok(Err(String::new())),
     };
-    let lookup = name.clone();
-    let account = state
-        .read(move |session| Ok(session.find_operator(&lookup)?))
-        .await?;
+    let account = operator_account(state, &name).await?;
     Ok(match account {
         // `iat` has whole seconds: a change in the token's own second does not void it.
         Some(account) if account.updated_at.timestamp() <= claims.iat => Ok(Access::Operator(name)),
@@ -306,9 +320,18 @@ async fn verify_token(
     secret: SecretString,
 ) -> Result<Result<Access, String>, ApiError> {
     let digest = TokenDigest::of(secret.expose_secret());
-    let found = state
-        .read(move |session| Ok(session.find_token(&digest)?))
-        .await?;
+    let read_at = state.monotonic_clock.now();
+    let found = match state.tokens.get(&digest, read_at) {
+        Some(found) => found,
+        None => {
+            let lookup = digest.clone();
+            let found = state
+                .read(move |session| Ok(session.find_token(&lookup)?))
+                .await?;
+            state.tokens.insert(digest, found.clone(), read_at);
+            found
+        }
+    };
     Ok(match found {
         Some(token) if token.is_active() => Ok(Access::Token(token)),
         Some(token) => Err(format!("token:{}", token.id)),

@@ -119,6 +119,8 @@ pub async fn revoke_admin(
         },
     )
     .await?;
+    // This node serves the revocation at once; others within the staleness bound.
+    state.tokens.clear(state.monotonic_clock.now());
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -200,5 +202,7 @@ pub async fn revoke_for_tenant(
         },
     )
     .await?;
+    // This node serves the revocation at once; others within the staleness bound.
+    state.tokens.clear(state.monotonic_clock.now());
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,6 @@
-//! The real `tenantry` binary as a child process: started, killed with SIGKILL, stopped
-//! with SIGTERM and started again on the same port and database.
+//! The real `tenantry` binary as a child process (for the reliability suite and the
+//! benchmarks): started, killed with SIGKILL, stopped with SIGTERM and started again on
+//! the same port and database.
 
 use std::fs::{File, OpenOptions};
 use std::net::TcpListener;
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::http;
+use crate::wire as http;
 
 /// The first operator's password in every server the scenarios start.
 pub const ADMIN_PASSWORD: &str = "chaos-admin-password-1";
