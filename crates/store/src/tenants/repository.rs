@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use tenantry_tenant::{
-    DomainName, NewTenant, Page, RepositoryError, ServiceId, Status, Tenant, TenantId, TenantKey,
+    DomainName, NewTenant, Page, RepositoryError, ServiceId, Tenant, TenantId, TenantKey,
     TenantName, TenantQuery, TenantRepository,
 };
 
@@ -62,7 +62,7 @@ impl TenantRepository for TenantStore<'_> {
 
     fn count_live(&mut self) -> Result<u64, RepositoryError> {
         let live: i64 = tenants::table
-            .filter(tenants::status.ne(Status::Deleted.as_str()))
+            .filter(search::live())
             .count()
             .get_result(self.conn)
             .map_err(StoreError::from)?;
@@ -161,16 +161,24 @@ fn delete(conn: &mut DbConnection, id: TenantId) -> Result<bool, StoreError> {
 }
 
 /// The tenants `query` selects, ordered by id, one page of them, with the total; the
-/// page's domains come in one query.
+/// page's domains come in one query. The page's ids are chosen first, on ids alone (an
+/// index when the filter has one), then only its rows are read: skipping to a deep page
+/// reads no row it skips. (One query with a subselect would do, but diesel's
+/// multi-backend connection cannot nest a boxed query.)
 fn list(conn: &mut DbConnection, query: &TenantQuery) -> Result<Page<Tenant>, StoreError> {
     let total: i64 = search::matching(query).count().get_result(conn)?;
     let per_page = i64::from(query.per_page.max(1));
     let offset = i64::from(query.page.max(1) - 1).saturating_mul(per_page);
-    let rows: Vec<TenantRow> = search::matching(query)
-        .select(TenantRow::as_select())
+    let page_ids: Vec<i64> = search::matching(query)
+        .select(tenants::id)
         .order(tenants::id)
         .limit(per_page)
         .offset(offset)
+        .load(conn)?;
+    let rows: Vec<TenantRow> = tenants::table
+        .filter(tenants::id.eq_any(page_ids))
+        .select(TenantRow::as_select())
+        .order(tenants::id)
         .load(conn)?;
     Ok(Page {
         items: with_domains(conn, rows)?,

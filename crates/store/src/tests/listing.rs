@@ -259,5 +259,9 @@ fn a_page_loads_its_domains_in_one_query(test: &TestDatabase) {
         ],
         "primary first"
     );
-    assert_eq!(queries.load(Ordering::SeqCst), 3, "count, page, domains");
+    assert_eq!(
+        queries.load(Ordering::SeqCst),
+        4,
+        "count, the page's ids, its rows, their domains"
+    );
 }

@@ -19,7 +19,7 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 7] = [
+const ALL: [&str; 8] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
@@ -27,6 +27,7 @@ const ALL: [&str; 7] = [
     "2026-11-25-000004_impersonation",
     "2026-11-30-000010_ids_never_reused",
     "2026-11-30-000011_provisioning_intents",
+    "2026-11-30-000012_live_tenants_index",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -118,15 +119,25 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         .unwrap();
     drop(conn);
     let revert_last = || revert_last(&url);
+    assert_eq!(revert_last().unwrap(), "20261130000012");
+    assert_eq!(
+        tenant_count(test).unwrap(),
+        1,
+        "the index goes, the rows stay"
+    );
+    assert_eq!(run_pending(&url).unwrap(), [ALL[7]]);
+    assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert!(intent_rows(test).is_err());
-    assert_eq!(run_pending(&url).unwrap(), [ALL[6]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[6..]);
     assert_eq!(intent_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
     assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
 
@@ -139,6 +150,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(revert_last().unwrap(), "20261125000004");
@@ -156,6 +168,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(revert_last().unwrap(), "20261125000004");
@@ -190,6 +203,7 @@ fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
 fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000012");
     assert_eq!(revert_last(&url).unwrap(), "20261130000011");
     assert_eq!(revert_last(&url).unwrap(), "20261130000010");
 
@@ -224,6 +238,7 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     drop(conn);
 
     // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000012");
     assert_eq!(revert_last(&url).unwrap(), "20261130000011");
     assert_eq!(revert_last(&url).unwrap(), "20261130000010");
     let mut conn = manager::establish(&url).unwrap();

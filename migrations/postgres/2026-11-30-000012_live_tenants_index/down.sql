@@ -1,0 +1,2 @@
+-- Reverses up.sql.
+DROP INDEX tenants_live_by_id;
