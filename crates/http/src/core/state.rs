@@ -95,6 +95,9 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Host → tenant answers.
     pub resolutions: ResolveCache<Resolution>,
+    /// Tenant list pages (the canonical API's JSON) by query, under the same routing
+    /// version and staleness bound as `resolutions`.
+    pub listings: ResolveCache<Resolution>,
     /// Request counters and latencies.
     pub metrics: Arc<Metrics>,
     /// Registrations per token.
@@ -141,6 +144,8 @@ impl AppState {
             ),
             trusted_proxies: config.trusted_proxies,
             resolutions: ResolveCache::new(config.resolve_staleness, 100_000),
+            // A page is ~1 KB per tenant: 256 pages of 20 stay within a few MiB.
+            listings: ResolveCache::new(config.resolve_staleness, 256),
             metrics: Arc::new(Metrics::new()),
             registrations: KeyedLimiter::per_minute(config.registrations_per_minute),
             public_url: config.public_url,
@@ -198,7 +203,8 @@ impl AppState {
     }
 
     /// Like [`AppState::write`] for changes to tenants or domains: once committed, this
-    /// node forgets every cached host resolution, so it never serves its own stale data.
+    /// node forgets every cached host resolution and list page, so it never serves its own
+    /// stale data.
     pub async fn change<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -207,6 +213,7 @@ impl AppState {
         let result = self.write(work).await;
         if result.is_ok() {
             self.resolutions.invalidate();
+            self.listings.invalidate();
         }
         result
     }

@@ -1,7 +1,11 @@
 //! `/api/v1/admin/tenants/…`: list, create, read, patch, soft-delete and the lifecycle.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
 use tenantry_tenant::operations::{self, find_tenant};
 use tenantry_tenant::{Action, Status, Tenant, TenantKey, TenantQuery};
 
@@ -50,13 +54,47 @@ pub async fn list(
         per_page,
     };
     params.finish()?;
-    let found = state.read(move |session| Ok(session.list(&query)?)).await?;
+    let listed = listing(&state, query).await?;
+    Ok(HttpResponse::Ok().json(&*listed))
+}
+
+/// The page `query` asks for, as JSON: from [`AppState::listings`] when this version of the
+/// tenants was listed so within the staleness bound, else from the database. The recipe
+/// is the resolve cache's (see `core::resolve_cache`): each instant is taken before its
+/// read, and the page is labelled with the version read before it.
+async fn listing(state: &web::Data<AppState>, query: TenantQuery) -> Result<Arc<Value>, ApiError> {
+    let cache = &state.listings;
+    // The cache lower-cases its keys; hex keeps `partner_id` case-sensitive. A key too long
+    // to be kept (a long search) is read from the database every time.
+    let key = hex::encode(format!(
+        "{}|{}|{:?}|{:?}|{:?}",
+        query.page, query.per_page, query.status, query.partner_id, query.search
+    ));
+    let checked_at = Instant::now();
+    if cache.needs_version_check(checked_at) {
+        let version = state.read(|session| Ok(session.routing_version()?)).await?;
+        cache.confirm_version(version, checked_at);
+    }
+    if let Some(Some(hit)) = cache.get(&key) {
+        return Ok(hit);
+    }
+    let read_at = Instant::now();
+    let (page, per_page) = (query.page, query.per_page);
+    let (version, found) = state
+        .read(move |session| {
+            let version = session.routing_version()?;
+            Ok((version, session.list(&query)?))
+        })
+        .await?;
     let items = found
         .items
         .iter()
         .map(|tenant| tenant_json(tenant, &state.urls))
         .collect();
-    Ok(HttpResponse::Ok().json(page_json(items, found.total, page, per_page)))
+    let listed = Arc::new(page_json(items, found.total, page, per_page));
+    cache.confirm_version(version, read_at);
+    cache.insert(&key, Some(Arc::clone(&listed)), version);
+    Ok(listed)
 }
 
 /// `POST /api/v1/admin/tenants/`
