@@ -40,8 +40,8 @@ pub fn measure(run: &Run, backend: &'static str, server: &Server) -> Vec<Row> {
     let ceiling = bare.rate();
     let address = server.address.parse().expect("an address");
     let admin = server.admin_token();
-    let jwt = jwt(server);
-    create_tenant(server, &admin, "bench");
+    let jwt = server.jwt();
+    server.create_tenant(&admin, "bench");
     let hot = |label: &str, path: &str, credential: Option<(&str, String)>| {
         let headers: Vec<(&str, String)> = credential.into_iter().collect();
         let outcome = load::run(
@@ -99,7 +99,7 @@ fn registrations(run: &Run, backend: &'static str, server: &Server, admin: &str)
     let rate = argon2_rate(run.workers, Duration::from_secs(run.seconds.min(5)));
     // 60 registrations a minute per token (DRF's throttle): enough tokens for the burst.
     let tokens: Vec<String> = (0..64)
-        .map(|_| registration_token(server, admin, "bench"))
+        .map(|_| server.registration_token(admin, "bench"))
         .collect();
     let tokens = Arc::new(tokens);
     let make: MakeRequest = Arc::new(move |n| {
@@ -162,61 +162,4 @@ fn registrations(run: &Run, backend: &'static str, server: &Server, admin: &str)
             format!("{:.1} ms", health.percentile_ms(99.0)),
         ),
     ]
-}
-
-fn jwt(server: &Server) -> String {
-    let body = wire::form(&[
-        ("grant_type", "password"),
-        ("username", "admin"),
-        ("password", ADMIN_PASSWORD),
-    ]);
-    let reply = wire::send(
-        &server.address,
-        "POST",
-        "/oauth/token",
-        &[(
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_owned(),
-        )],
-        &body,
-        wire::TIMEOUT,
-    )
-    .expect("the token endpoint answers");
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["access_token"]
-        .as_str()
-        .expect("a JWT")
-        .to_owned()
-}
-
-/// Creates the tenant `name` (domain `<name>.local.openedx.io`).
-pub fn create_tenant(server: &Server, admin: &str, name: &str) {
-    let body = serde_json::json!({"name": name, "display_name": "Bench"}).to_string();
-    let reply = wire::send(
-        &server.address,
-        "POST",
-        "/api/v1/admin/tenants/",
-        &[
-            wire::bearer(admin),
-            ("Content-Type", "application/json".to_owned()),
-        ],
-        body.as_bytes(),
-        wire::TIMEOUT,
-    )
-    .expect("the create is answered");
-    assert_eq!(reply.status, 201, "{}", reply.body);
-}
-
-fn registration_token(server: &Server, admin: &str, tenant: &str) -> String {
-    let reply = wire::send(
-        &server.address,
-        "POST",
-        &format!("/api/v1/admin/tenants/{tenant}/tokens"),
-        &[wire::bearer(admin)],
-        &[],
-        wire::TIMEOUT,
-    )
-    .expect("the token request is answered");
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.json()["token"].as_str().expect("a token").to_owned()
 }

@@ -68,11 +68,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !options.server.is_file() {
-        eprintln!(
-            "tenantry-bench: no server binary at {} (build it: cargo build --release --bin tenantry)",
-            options.server.display()
-        );
+    if let Some(problem) = tenantry_e2e::process::missing_server(&options.server) {
+        eprintln!("tenantry-bench: {problem}");
         return ExitCode::from(2);
     }
     std::fs::create_dir_all(&options.out).expect("the output directory");
@@ -162,10 +159,7 @@ fn sample_rss(pid: u32) -> (Arc<AtomicU64>, Arc<AtomicBool>, std::thread::JoinHa
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
-        server: std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join("tenantry")))
-            .unwrap_or_else(|| PathBuf::from("tenantry")),
+        server: tenantry_e2e::process::sibling_server(),
         backends: Vec::new(),
         seconds: 5,
         tenants: vec![1_000, 10_000, 100_000],

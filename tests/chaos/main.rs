@@ -58,11 +58,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !options.server.is_file() {
-        eprintln!(
-            "tenantry-chaos: no server binary at {} (build it: cargo build --release --bin tenantry)",
-            options.server.display()
-        );
+    if let Some(problem) = tenantry_e2e::process::missing_server(&options.server) {
+        eprintln!("tenantry-chaos: {problem}");
         return ExitCode::from(2);
     }
     let logs = tempfile::Builder::new()
@@ -126,7 +123,7 @@ fn main() -> ExitCode {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
-        server: default_server(),
+        server: tenantry_e2e::process::sibling_server(),
         light: false,
         backends: Vec::new(),
         scenarios: Vec::new(),
@@ -168,14 +165,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
         options.scenarios = SCENARIOS.iter().map(|name| (*name).to_owned()).collect();
     }
     Ok(options)
-}
-
-/// `tenantry` beside this executable (`target/<profile>/tenantry`).
-fn default_server() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("tenantry")))
-        .unwrap_or_else(|| PathBuf::from("tenantry"))
 }
 
 /// Six lowercase letters and digits, different for every run.

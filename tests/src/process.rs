@@ -198,6 +198,71 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A JWT of the first operator from `/oauth/token` (password grant).
+    pub fn jwt(&self) -> String {
+        let body = http::form(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ]);
+        let reply = http::send(
+            &self.address,
+            "POST",
+            "/oauth/token",
+            &[(
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_owned(),
+            )],
+            &body,
+            http::TIMEOUT,
+        )
+        .expect("the token endpoint answers");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["access_token"]
+            .as_str()
+            .expect("a JWT")
+            .to_owned()
+    }
+
+    /// Creates the tenant `name` (domain `<name>.local.openedx.io`) with the operator's
+    /// `admin` token.
+    pub fn create_tenant(&self, admin: &str, name: &str) {
+        let body = serde_json::json!({"name": name, "display_name": "Chaos"}).to_string();
+        let created = http::send(
+            &self.address,
+            "POST",
+            "/api/v1/admin/tenants/",
+            &[
+                http::bearer(admin),
+                ("Content-Type", "application/json".to_owned()),
+            ],
+            body.as_bytes(),
+            http::TIMEOUT,
+        )
+        .expect("the create is answered");
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+
+    /// A new registration token of `tenant`.
+    pub fn registration_token(&self, admin: &str, tenant: &str) -> String {
+        let minted = http::send(
+            &self.address,
+            "POST",
+            &format!("/api/v1/admin/tenants/{tenant}/tokens"),
+            &[http::bearer(admin)],
+            &[],
+            http::TIMEOUT,
+        )
+        .expect("the token request is answered");
+        assert_eq!(minted.status, 201, "{}", minted.body);
+        minted.json()["token"]
+            .as_str()
+            .expect("the token is shown")
+            .to_owned()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
@@ -214,6 +279,25 @@ pub fn rss_of(pid: u32) -> u64 {
                 .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// `tenantry` beside the running executable (`target/<profile>/tenantry`), where cargo
+/// builds it next to the tools of this crate.
+pub fn sibling_server() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("tenantry")))
+        .unwrap_or_else(|| PathBuf::from("tenantry"))
+}
+
+/// Why `server` cannot be started, if it cannot.
+pub fn missing_server(server: &Path) -> Option<String> {
+    (!server.is_file()).then(|| {
+        format!(
+            "no server binary at {} (build it: cargo build --release --bin tenantry)",
+            server.display()
+        )
+    })
 }
 
 /// A port nobody listens on right now.

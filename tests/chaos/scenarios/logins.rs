@@ -8,7 +8,7 @@ use tenantry_store::testing::TestDatabase;
 
 use super::{Backend, Context};
 use crate::report::Figures;
-use tenantry_e2e::process::{ADMIN_PASSWORD, Server};
+use tenantry_e2e::process::Server;
 use tenantry_e2e::wire as http;
 
 /// Wrong passwords per (account, address) before 429 (`LoginLimiter`).
@@ -19,7 +19,7 @@ pub fn run(context: &Context, backend: Backend, database: &TestDatabase) -> Figu
     let attempts = context.size(160, 48);
     let server = context.start(database, "logins", backend, &[]);
     let token = server.admin_token();
-    let jwt = jwt(&server);
+    let jwt = server.jwt();
     let (verified, refused, other) = flood(&server, attempts);
     figures.show("concurrent wrong passwords", attempts);
     figures.show(
@@ -48,31 +48,6 @@ pub fn run(context: &Context, backend: Backend, database: &TestDatabase) -> Figu
     );
     drop(server);
     figures
-}
-
-fn jwt(server: &Server) -> String {
-    let body = http::form(&[
-        ("grant_type", "password"),
-        ("username", "admin"),
-        ("password", ADMIN_PASSWORD),
-    ]);
-    let reply = http::send(
-        &server.address,
-        "POST",
-        "/oauth/token",
-        &[(
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_owned(),
-        )],
-        &body,
-        http::TIMEOUT,
-    )
-    .expect("the token endpoint answers");
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["access_token"]
-        .as_str()
-        .expect("a JWT")
-        .to_owned()
 }
 
 /// (401s, 429s, anything else) of `attempts` wrong passwords sent at once.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tenantry_store::testing::TestDatabase;
 
-use super::{Backend, Context, create_tenant, register, registration_token};
+use super::{Backend, Context, register};
 use crate::report::Figures;
 use tenantry_e2e::process::{Server, rss_of};
 use tenantry_e2e::wire as http;
@@ -19,10 +19,10 @@ pub fn run(context: &Context, backend: Backend, database: &TestDatabase) -> Figu
     let server = context.start(database, "memory", backend, &[]);
     let admin = server.admin_token();
     let tenant = format!("m{}", context.tag);
-    create_tenant(&server, &admin, &tenant);
+    server.create_tenant(&admin, &tenant);
     // The Tahoe API allows 60 registrations a minute per token: four tokens cover 192.
     let tokens: Vec<String> = (0..4)
-        .map(|_| registration_token(&server, &admin, &tenant))
+        .map(|_| server.registration_token(&admin, &tenant))
         .collect();
     let idle = server.rss_kib();
 

@@ -149,42 +149,6 @@ pub fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[rank.min(values.len() - 1)]
 }
 
-/// Creates the tenant `name` with the operator's `admin` token.
-pub fn create_tenant(server: &Server, admin: &str, name: &str) {
-    let body = serde_json::json!({"name": name, "display_name": "Chaos"}).to_string();
-    let created = http::send(
-        &server.address,
-        "POST",
-        "/api/v1/admin/tenants/",
-        &[
-            http::bearer(admin),
-            ("Content-Type", "application/json".to_owned()),
-        ],
-        body.as_bytes(),
-        http::TIMEOUT,
-    )
-    .expect("the create is answered");
-    assert_eq!(created.status, 201, "{}", created.body);
-}
-
-/// A new registration token of `tenant`.
-pub fn registration_token(server: &Server, admin: &str, tenant: &str) -> String {
-    let minted = http::send(
-        &server.address,
-        "POST",
-        &format!("/api/v1/admin/tenants/{tenant}/tokens"),
-        &[http::bearer(admin)],
-        &[],
-        http::TIMEOUT,
-    )
-    .expect("the token request is answered");
-    assert_eq!(minted.status, 201, "{}", minted.body);
-    minted.json()["token"]
-        .as_str()
-        .expect("the token is shown")
-        .to_owned()
-}
-
 /// One Tahoe registration with a password (so a hash is made and an activation email
 /// queued).
 pub fn register(

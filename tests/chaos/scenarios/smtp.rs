@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tenantry_e2e::smtp::SmtpSink;
 use tenantry_store::testing::TestDatabase;
 
-use super::{Backend, Context, create_tenant, register, registration_token, strings};
+use super::{Backend, Context, register, strings};
 use crate::report::Figures;
 use tenantry_e2e::process::{Server, free_port};
 
@@ -24,8 +24,8 @@ pub fn run(context: &Context, backend: Backend, database: &TestDatabase) -> Figu
     );
     let tenant = format!("s{}", context.tag);
     let admin = server.admin_token();
-    create_tenant(&server, &admin, &tenant);
-    let token = registration_token(&server, &admin, &tenant);
+    server.create_tenant(&admin, &tenant);
+    let token = server.registration_token(&admin, &tenant);
     let mut registered = Vec::new();
     let mut register_phase = |server: &Server, phase: &str| {
         for index in 0..per_phase {
