@@ -345,19 +345,14 @@ async fn a_changed_password_is_refused_within_the_staleness_bound_despite_the_ca
         StatusCode::OK,
         "served from the cache of verified passwords"
     );
-    let url = app.database.url();
-    actix_web::web::block(move || {
-        let database =
-            tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
-                .unwrap();
+    app.behind_the_server(move |database| {
         let context = tenantry_tenant::RequestContext::system(tenantry_tenant::Clock::now(
             &tenantry_tenant::SystemClock,
         ));
-        tenantry::operators::set_password(&database, &context, "admin", "a-brand-new-password")
+        tenantry::operators::set_password(database, &context, "admin", "a-brand-new-password")
             .unwrap();
     })
-    .await
-    .unwrap();
+    .await;
     clock.advance(tenantry::config::CREDENTIAL_STALENESS);
     let old = app.send(app.operator(Method::GET, path)).await;
     assert_eq!(
@@ -391,14 +386,10 @@ async fn a_token_revoked_elsewhere_stops_working_within_the_staleness_bound(
     let path = "/api/v1/admin/tenants/";
     let used = app.send(app.bearer(Method::GET, path, &token)).await;
     assert_eq!(used.status, StatusCode::OK);
-    let url = app.database.url();
-    actix_web::web::block(move || {
+    app.behind_the_server(move |database| {
         use diesel::prelude::*;
         use tenantry_store::AsDbConnection as _;
         use tenantry_store::schema::api_tokens;
-        let database =
-            tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
-                .unwrap();
         let mut conn = database.conn().unwrap();
         let revoked = diesel::update(api_tokens::table)
             .set(
@@ -409,8 +400,7 @@ async fn a_token_revoked_elsewhere_stops_working_within_the_staleness_bound(
             .unwrap();
         assert!(revoked >= 1);
     })
-    .await
-    .unwrap();
+    .await;
     clock.advance(tenantry::config::CREDENTIAL_STALENESS);
     let refused = app.send(app.bearer(Method::GET, path, &token)).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);

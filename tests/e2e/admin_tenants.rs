@@ -471,14 +471,10 @@ async fn list_pages_follow_changes_here_at_once_and_elsewhere_within_the_bound(
         "this node's change, at once"
     );
 
-    let url = app.database.url();
-    actix_web::web::block(move || {
+    app.behind_the_server(move |database| {
         use diesel::prelude::*;
         use tenantry_store::AsDbConnection as _;
         use tenantry_store::schema::{routing_state, tenants};
-        let database =
-            tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
-                .unwrap();
         let mut conn = database.conn().unwrap();
         diesel::update(tenants::table.filter(tenants::name.eq("talent1")))
             .set(tenants::display_name.eq("Renamed Elsewhere"))
@@ -489,8 +485,7 @@ async fn list_pages_follow_changes_here_at_once_and_elsewhere_within_the_bound(
             .execute(conn.db_connection())
             .unwrap();
     })
-    .await
-    .unwrap();
+    .await;
     let mut seen = false;
     for _ in 0..100 {
         let page = app.send(list()).await.json;

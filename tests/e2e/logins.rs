@@ -275,14 +275,10 @@ async fn jwts_of_a_changed_or_deleted_operator_are_refused(database: TestDatabas
 
     // The password changes after the tokens were issued (a few seconds on, so that the
     // change does not fall into the tokens' own second, which `iat` cannot tell apart).
-    let url = app.database.url();
-    actix_web::web::block(move || {
-        let database =
-            tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
-                .unwrap();
+    app.behind_the_server(move |database| {
         let now = tenantry_tenant::Clock::now(&tenantry_tenant::SystemClock);
         let context = tenantry_tenant::RequestContext::system(now + chrono::Duration::seconds(5));
-        tenantry::operators::set_password(&database, &context, "admin", "a-brand-new-password")
+        tenantry::operators::set_password(database, &context, "admin", "a-brand-new-password")
             .unwrap();
         use diesel::prelude::*;
         use tenantry_store::AsDbConnection as _;
@@ -293,8 +289,7 @@ async fn jwts_of_a_changed_or_deleted_operator_are_refused(database: TestDatabas
             .unwrap();
         assert_eq!(deleted, 1);
     })
-    .await
-    .unwrap();
+    .await;
     // Accounts are read again once the credential staleness bound has passed.
     clock.advance(tenantry::config::CREDENTIAL_STALENESS);
     for (session, claimed) in [(&admin_session, "admin"), (&ops_session, "ops")] {
@@ -319,15 +314,10 @@ async fn jwts_of_a_changed_or_deleted_operator_are_refused(database: TestDatabas
 }
 
 async fn create_operator(app: &TestApp, name: &'static str, password: &'static str) {
-    let url = app.database.url();
-    actix_web::web::block(move || {
-        let database =
-            tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
-                .unwrap();
+    app.behind_the_server(move |database| {
         let now = tenantry_tenant::Clock::now(&tenantry_tenant::SystemClock);
         let context = tenantry_tenant::RequestContext::system(now);
-        tenantry::operators::create_operator(&database, &context, name, password).unwrap();
+        tenantry::operators::create_operator(database, &context, name, password).unwrap();
     })
-    .await
-    .unwrap();
+    .await;
 }

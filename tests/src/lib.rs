@@ -179,6 +179,23 @@ impl TestApp {
         }
     }
 
+    /// Runs `work` on a connection pool of its own to the app's database, on the blocking
+    /// pool: a change made behind the server's back, as another node or the CLI would.
+    pub async fn behind_the_server<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&tenantry_store::Database) -> T + Send + 'static,
+    ) -> T {
+        let url = self.database.url();
+        actix_web::web::block(move || {
+            let database =
+                tenantry_store::Database::connect(&url, tenantry_store::PoolOptions::default())
+                    .expect("the test database opens");
+            work(&database)
+        })
+        .await
+        .expect("the work ran")
+    }
+
     /// The server handle, to stop it from a test.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()

@@ -280,7 +280,7 @@ async fn operator_account(
     username: &str,
 ) -> Result<Option<OperatorAccount>, ApiError> {
     let read_at = state.monotonic_clock.now();
-    if let Some(account) = state.operators.get(&username.to_owned(), read_at) {
+    if let Some(account) = state.operators.get(username, read_at) {
         return Ok(account);
     }
     let lookup = username.to_owned();

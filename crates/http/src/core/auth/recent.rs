@@ -15,6 +15,7 @@
 //!
 //! Every instant is a parameter (the injectable monotonic clock), so tests move time.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{PoisonError, RwLock};
@@ -52,7 +53,11 @@ impl<K: Eq + Hash, V: Clone> Recent<K, V> {
 
     /// The value for `key` if a read that began less than `max_staleness` before `now`
     /// fetched it.
-    pub fn get(&self, key: &K, now: Instant) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q, now: Instant) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let (value, read_at) = state.entries.get(key)?;
         (now.saturating_duration_since(*read_at) < self.max_staleness).then(|| value.clone())
