@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! tenantry-bench [--server PATH] [--backend sqlite|postgres]… [--seconds N]
-//!                [--tenants 1000,10000,100000] [--out DIR] [--hot-only]
+//!                [--tenants 1000,10000,100000] [--out DIR] [--hot-only | --growth-only]
 //! ```
 //!
 //! Per backend (PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is set): a bare actix-web
@@ -44,6 +44,8 @@ struct Options {
     out: PathBuf,
     /// Only the 64-connection hot paths: no registrations, no growth (for profiling).
     hot_only: bool,
+    /// Only the growth to each tenant count and its probes (for the store's indexes).
+    growth_only: bool,
 }
 
 fn main() -> ExitCode {
@@ -99,7 +101,9 @@ fn main() -> ExitCode {
             &[("TENANTRY_WORKERS", workers.to_string())],
         );
         let (peak, sampling, sampler) = sample_rss(server.pid());
-        rows.extend(hot::measure(&run, backend, &server));
+        if !options.growth_only {
+            rows.extend(hot::measure(&run, backend, &server));
+        }
         if !options.hot_only {
             let token = server.admin_token();
             points.extend(growth::measure(
@@ -165,6 +169,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         tenants: vec![1_000, 10_000, 100_000],
         out: PathBuf::from("target/bench"),
         hot_only: false,
+        growth_only: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -176,6 +181,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         match arg.as_str() {
             "--server" => options.server = PathBuf::from(value()?),
             "--hot-only" => options.hot_only = true,
+            "--growth-only" => options.growth_only = true,
             "--out" => options.out = PathBuf::from(value()?),
             "--seconds" => {
                 options.seconds = value()?.parse().map_err(|_| "--seconds: a whole number")?
@@ -201,6 +207,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if options.hot_only && options.growth_only {
+        return Err("--hot-only and --growth-only exclude each other".into());
     }
     if options.backends.is_empty() {
         options.backends = vec!["sqlite", "postgres"];

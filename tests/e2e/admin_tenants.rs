@@ -8,6 +8,7 @@ on_both_backends!(
     a_created_tenant_has_the_documented_body,
     tenants_are_found_by_id_or_name_and_listed,
     search_treats_wildcards_as_literals,
+    search_is_case_insensitive_over_all_of_unicode,
     patch_merges_settings_and_validates_them,
     stale_if_match_is_refused_with_412,
     lifecycle_transitions_and_soft_delete,
@@ -165,6 +166,47 @@ async fn search_treats_wildcards_as_literals(database: TestDatabase) {
     let nul = search("a%00b").await;
     assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.text);
     assert_eq!(nul.json["detail"][0]["loc"], json!(["query", "search"]));
+}
+
+async fn search_is_case_insensitive_over_all_of_unicode(database: TestDatabase) {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let app = TestApp::spawn(database).await;
+    for (name, display_name) in [
+        ("elan", "Élan Ärzte"),
+        ("strasse", "Große Straße"),
+        ("tokyo", "東京大学 オンライン"),
+        ("athens", "ΟΔΟΣ Πανεπιστήμιο"),
+    ] {
+        app.create_tenant(json!({"name": name, "display_name": display_name}))
+            .await;
+    }
+    for (term, expected) in [
+        ("élan", json!(["elan"])),
+        ("ÉLAN ÄRZTE", json!(["elan"])),
+        ("ärz", json!(["elan"])),
+        ("elan ä", json!([])),
+        ("STRASSE", json!(["strasse"])),
+        ("straße", json!(["strasse"])),
+        ("京大", json!(["tokyo"])),
+        ("大学 オン", json!(["tokyo"])),
+        ("οδος", json!(["athens"])),
+        ("ß", json!(["strasse"])),
+    ] {
+        let path = format!(
+            "/api/v1/admin/tenants/?search={}",
+            utf8_percent_encode(term, NON_ALPHANUMERIC)
+        );
+        let page = app.send(app.operator(Method::GET, &path)).await;
+        assert_eq!(page.status, StatusCode::OK, "{term}: {}", page.text);
+        let names: Vec<Value> = page.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tenant| tenant["name"].clone())
+            .collect();
+        assert_eq!(Value::from(names), expected, "search {term:?}");
+        assert_eq!(page.json["total"], expected.as_array().unwrap().len());
+    }
 }
 
 async fn patch_merges_settings_and_validates_them(database: TestDatabase) {

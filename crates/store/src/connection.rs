@@ -1,7 +1,18 @@
 //! One connection type over both backends.
 
+use std::sync::{Mutex, PoisonError};
+
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::{Connection, PgConnection, SqliteConnection};
+
+/// The turn of this process's SQLite write transactions (see
+/// [`DbConnection::write_transaction`]). SQLite admits one writer at a time per database
+/// anyway; one process writes one SQLite database (its control plane), so one lock for the
+/// process orders exactly the writers that would otherwise wait in SQLite's busy handler.
+/// A writer that sleeps there wakes up to 100 ms after the lock is free: with four
+/// connections creating tenants, the 99th percentile of a create was 35 ms on a database
+/// that commits in about 1 ms.
+static SQLITE_WRITER: Mutex<()> = Mutex::new(());
 
 /// A connection to SQLite or PostgreSQL. Queries written against [`crate::schema`]
 /// run on either; the variant is chosen from the URL scheme when the connection is made
@@ -43,8 +54,11 @@ impl DbConnection {
     /// On SQLite the outermost such transaction starts with `BEGIN IMMEDIATE`: it takes
     /// the write lock up front, waiting up to `busy_timeout` for it, instead of failing
     /// with "database is locked" when a read transaction later tries to write after
-    /// another connection has written. On PostgreSQL, and when already inside a
-    /// transaction, it is [`Connection::transaction`] (a savepoint when nested).
+    /// another connection has written. Writers of this process take their turn at a
+    /// process-wide lock first (`SQLITE_WRITER`), so they queue on a lock that wakes the next one as soon as
+    /// the last commits, rather than in SQLite's busy handler, which sleeps and polls. On
+    /// PostgreSQL, and when already inside a transaction, it is [`Connection::transaction`]
+    /// (a savepoint when nested).
     pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -53,6 +67,12 @@ impl DbConnection {
         let DbConnection::Sqlite(conn) = self else {
             return self.transaction(f);
         };
+        let depth =
+            AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
+        if depth.is_some() {
+            return self.transaction(f);
+        }
+        let _turn = SQLITE_WRITER.lock().unwrap_or_else(PoisonError::into_inner);
         // Refuses, without touching the database, when a transaction is already open.
         match AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE") {
             Ok(()) => {}

@@ -7,7 +7,7 @@ use diesel::RunQueryDsl;
 
 use crate::connection::AsDbConnection;
 use crate::manager::ConnectionManager;
-use crate::{Backend, DatabaseUrl, DbConnection, StoreError, migrations};
+use crate::{Backend, DatabaseUrl, DbConnection, StoreError, migrations, tenants};
 
 /// A connection borrowed from a [`Database`]; it goes back to the pool when dropped.
 /// Dereferences to [`crate::DbConnection`].
@@ -62,7 +62,9 @@ pub struct Database {
 }
 
 impl Database {
-    /// Applies pending migrations on a connection of its own, then builds the pool.
+    /// Applies pending migrations on a connection of its own, then builds the pool and
+    /// fills in what a migration could not compute in SQL (the search text of tenants
+    /// stored before it existed).
     ///
     /// Fails with [`StoreError::Unavailable`] when the database cannot be reached (the
     /// real cause in the text), [`StoreError::Migration`] when a migration fails.
@@ -79,6 +81,18 @@ impl Database {
                 ConnectionManager::new(url.clone())
                     .with_statement_timeout(options.statement_timeout),
             )?;
+        let filled = tenants::backfill_search_text(pool.get()?.db_connection())?;
+        if filled > 0 {
+            log::info!("wrote the search text of {filled} tenants stored before it existed");
+        }
+        if !tenants::search_is_indexed(pool.get()?.db_connection())? {
+            log::warn!(
+                "tenant search reads every tenant: the pg_trgm extension could not be \
+                 created (install PostgreSQL's contrib package, or have a superuser run \
+                 CREATE EXTENSION pg_trgm, then create the index of migration \
+                 2026-11-30-000013_tenant_search)"
+            );
+        }
         Ok(Database {
             pool,
             backend: url.backend(),

@@ -24,6 +24,8 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        /// Name, display name and hosts, case-folded, one per line (`tenantry_tenant::search`).
+        search_text -> Nullable<Text>,
     }
 }
 

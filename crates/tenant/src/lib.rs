@@ -33,6 +33,7 @@ pub mod operations;
 pub mod ports;
 pub mod profile;
 pub mod provisioning;
+pub mod search;
 pub mod service_id;
 pub mod settings;
 pub mod status;

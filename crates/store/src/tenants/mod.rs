@@ -8,12 +8,17 @@
 //! transaction of its own, which is a savepoint inside the caller's, so a refused write
 //! leaves the caller's transaction usable.
 
+mod backfill;
 mod domains;
 mod repository;
 mod rows;
 mod search;
 
+pub(crate) use backfill::backfill_search_text;
+#[cfg(test)]
+pub(crate) use repository::insert_before_search_text;
 pub(crate) use rows::{from_json, to_json};
+pub(crate) use search::search_is_indexed;
 
 use crate::{AsDbConnection, DbConnection};
 

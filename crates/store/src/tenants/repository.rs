@@ -116,6 +116,36 @@ fn insert(conn: &mut DbConnection, tenant: &NewTenant) -> Result<Tenant, StoreEr
     })
 }
 
+/// Inserts `tenant` as the store did before migration `…000013_tenant_search` (without
+/// its search text), for tests of the migrations before it; returns its id.
+#[cfg(test)]
+pub(crate) fn insert_before_search_text(
+    conn: &mut DbConnection,
+    tenant: &NewTenant,
+) -> Result<TenantId, StoreError> {
+    use crate::tenants::rows::ProfileColumns;
+    conn.transaction(|conn| {
+        let created_at = to_db(tenant.created_at);
+        diesel::insert_into(tenants::table)
+            .values((
+                tenants::name.eq(tenant.name.as_str()),
+                tenants::status.eq(tenant.status.as_str()),
+                ProfileColumns::of(&tenant.profile)?,
+                tenants::created_at.eq(created_at),
+                tenants::updated_at.eq(created_at),
+                tenants::version.eq(1_i64),
+            ))
+            .execute(conn)?;
+        let id: i64 = tenants::table
+            .filter(tenants::name.eq(tenant.name.as_str()))
+            .select(tenants::id)
+            .first(conn)?;
+        let domains: Vec<_> = tenant.domains.iter().collect();
+        tenant_domains::insert(conn, id, &domains, created_at)?;
+        Ok(TenantId(id))
+    })
+}
+
 /// Writes every field if the stored version is still `tenant.version`, then makes the
 /// stored domains equal `tenant.domains` (new ones stamped with `tenant.updated_at`) and
 /// increases the routing version.
@@ -166,10 +196,11 @@ fn delete(conn: &mut DbConnection, id: TenantId) -> Result<bool, StoreError> {
 /// reads no row it skips. (One query with a subselect would do, but diesel's
 /// multi-backend connection cannot nest a boxed query.)
 fn list(conn: &mut DbConnection, query: &TenantQuery) -> Result<Page<Tenant>, StoreError> {
-    let total: i64 = search::matching(query).count().get_result(conn)?;
+    let backend = conn.backend();
+    let total: i64 = search::matching(query, backend).count().get_result(conn)?;
     let per_page = i64::from(query.per_page.max(1));
     let offset = i64::from(query.page.max(1) - 1).saturating_mul(per_page);
-    let page_ids: Vec<i64> = search::matching(query)
+    let page_ids: Vec<i64> = search::matching(query, backend)
         .select(tenants::id)
         .order(tenants::id)
         .limit(per_page)

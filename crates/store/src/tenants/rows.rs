@@ -11,6 +11,8 @@ use tenantry_tenant::{
     Domain, DomainName, NewTenant, ServiceId, Status, Tenant, TenantId, TenantName, TenantProfile,
 };
 
+use tenantry_tenant::search::searchable_text;
+
 use crate::StoreError;
 use crate::schema::{domains, tenants};
 use crate::time::{from_db, to_db};
@@ -70,7 +72,7 @@ pub(crate) struct ProfileColumns {
 
 impl ProfileColumns {
     /// The columns that store `profile`.
-    fn of(profile: &TenantProfile) -> Result<Self, StoreError> {
+    pub(crate) fn of(profile: &TenantProfile) -> Result<Self, StoreError> {
         let TenantProfile {
             display_name,
             service_id,
@@ -119,7 +121,8 @@ impl ProfileColumns {
     }
 }
 
-/// Every column of `tenants` but `id` and `version`, as written by an insert or a save.
+/// Every column of `tenants` but `id` and `version`, as written by an insert or a save,
+/// with the text a search looks in (its domains are the ones it is stored with).
 /// `None` writes NULL (in both roles).
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = tenants, treat_none_as_null = true, treat_none_as_default_value = false)]
@@ -131,6 +134,7 @@ pub(crate) struct TenantValues<'a> {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     deleted_at: Option<NaiveDateTime>,
+    search_text: String,
 }
 
 impl<'a> TenantValues<'a> {
@@ -143,6 +147,7 @@ impl<'a> TenantValues<'a> {
             created_at: to_db(tenant.created_at),
             updated_at: to_db(tenant.created_at),
             deleted_at: None,
+            search_text: searchable_text(&tenant.name, &tenant.profile, &tenant.domains),
         })
     }
 
@@ -155,6 +160,7 @@ impl<'a> TenantValues<'a> {
             created_at: to_db(tenant.created_at),
             updated_at: to_db(tenant.updated_at),
             deleted_at: tenant.deleted_at.map(to_db),
+            search_text: searchable_text(&tenant.name, &tenant.profile, &tenant.domains),
         })
     }
 }

@@ -9,8 +9,11 @@ use tenantry_tenant::TenantRepository;
 
 use super::{new_tenant, new_user, on_both_backends};
 use crate::migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use crate::tenants::insert_before_search_text;
 use crate::testing::TestDatabase;
-use crate::{StoreError, TenantStore, manager, revert_all, run_pending, schema};
+use crate::{
+    Database, PoolOptions, StoreError, TenantStore, manager, revert_all, run_pending, schema,
+};
 
 on_both_backends!(
     migrations_go_up_down_and_up_again,
@@ -19,7 +22,7 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 8] = [
+const ALL: [&str; 9] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
@@ -28,6 +31,7 @@ const ALL: [&str; 8] = [
     "2026-11-30-000010_ids_never_reused",
     "2026-11-30-000011_provisioning_intents",
     "2026-11-30-000012_live_tenants_index",
+    "2026-11-30-000013_tenant_search",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -61,6 +65,15 @@ fn user_rows(test: &TestDatabase) -> Result<(i64, i64, i64), StoreError> {
         schema::user_links::table.count().get_result(&mut conn)?,
         schema::outbox::table.count().get_result(&mut conn)?,
     ))
+}
+
+/// The tenants with a search text.
+fn searchable_tenants(test: &TestDatabase) -> Result<i64, StoreError> {
+    let mut conn = manager::establish(&test.url())?;
+    Ok(schema::tenants::table
+        .filter(schema::tenants::search_text.is_not_null())
+        .count()
+        .get_result(&mut conn)?)
 }
 
 /// The provisioning intents' table can be read: its row count.
@@ -119,24 +132,40 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         .unwrap();
     drop(conn);
     let revert_last = || revert_last(&url);
+    assert_eq!(searchable_tenants(test).unwrap(), 1);
+    assert_eq!(revert_last().unwrap(), "20261130000013");
+    assert!(searchable_tenants(test).is_err(), "the search text goes");
+    assert_eq!(tenant_count(test).unwrap(), 1, "the rows stay");
+    assert_eq!(run_pending(&url).unwrap(), [ALL[8]]);
+    assert_eq!(searchable_tenants(test).unwrap(), 0, "none until connected");
+    drop(Database::connect(&url, PoolOptions::default()).unwrap());
+    assert_eq!(
+        searchable_tenants(test).unwrap(),
+        1,
+        "filled in when the store connects"
+    );
+    assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(
         tenant_count(test).unwrap(),
         1,
         "the index goes, the rows stay"
     );
-    assert_eq!(run_pending(&url).unwrap(), [ALL[7]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[7..]);
+    assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert!(intent_rows(test).is_err());
     assert_eq!(run_pending(&url).unwrap(), &ALL[6..]);
     assert_eq!(intent_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
     assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
@@ -150,6 +179,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
@@ -168,6 +198,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert_eq!(revert_last().unwrap(), "20261130000010");
@@ -203,47 +234,53 @@ fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
 fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000013");
     assert_eq!(revert_last(&url).unwrap(), "20261130000012");
     assert_eq!(revert_last(&url).unwrap(), "20261130000011");
     assert_eq!(revert_last(&url).unwrap(), "20261130000010");
 
     let mut conn = manager::establish(&url).unwrap();
+    let kept_tenant = new_tenant("kept", &["kept.example.com"]);
+    let kept = insert_before_search_text(&mut conn, &kept_tenant).unwrap();
+    let gone = insert_before_search_text(&mut conn, &new_tenant("gone", &[])).unwrap();
     let mut store = TenantStore::new(&mut conn);
-    let kept = store
-        .insert(&new_tenant("kept", &["kept.example.com"]))
-        .unwrap();
     let user = store
-        .insert_user(&new_user(kept.id, "ada", "ada@example.org", 1))
+        .insert_user(&new_user(kept, "ada", "ada@example.org", 1))
         .unwrap();
-    let gone = store.insert(&new_tenant("gone", &[])).unwrap();
     let mut event = super::audit::event_at(1, tenantry_tenant::Action::TenantPurge);
-    event.tenant_id = Some(gone.id);
+    event.tenant_id = Some(gone);
     tenantry_tenant::AuditSink::record(&mut store, &event).unwrap();
-    assert!(store.delete(gone.id).unwrap());
+    assert!(store.delete(gone).unwrap());
     drop(conn);
 
     assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     let mut conn = manager::establish(&url).unwrap();
     let mut store = TenantStore::new(&mut conn);
-    let again = store.get(kept.id).unwrap().unwrap();
-    assert_eq!(again.domains, kept.domains, "the tenant keeps its domains");
+    let again = store.get(kept).unwrap().unwrap();
+    assert_eq!(
+        again.domains, kept_tenant.domains,
+        "the tenant keeps its domains"
+    );
     assert_eq!(store.get_user(user.id).unwrap(), Some(user.clone()));
     let next = store.insert(&new_tenant("next", &[])).unwrap();
     assert!(
-        next.id.0 > gone.id.0,
-        "{:?} reuses the purged {:?}",
+        next.id.0 > gone.0,
+        "{:?} reuses the purged {gone:?}",
         next.id,
-        gone.id
     );
     drop(conn);
 
     // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000013");
     assert_eq!(revert_last(&url).unwrap(), "20261130000012");
     assert_eq!(revert_last(&url).unwrap(), "20261130000011");
     assert_eq!(revert_last(&url).unwrap(), "20261130000010");
     let mut conn = manager::establish(&url).unwrap();
     let mut store = TenantStore::new(&mut conn);
-    assert_eq!(store.get(kept.id).unwrap().unwrap().domains, kept.domains);
+    assert_eq!(
+        store.get(kept).unwrap().unwrap().domains,
+        kept_tenant.domains
+    );
     assert_eq!(store.get_user(user.id).unwrap(), Some(user));
     assert!(store.get(next.id).unwrap().is_some());
 }

@@ -17,6 +17,7 @@ mod roundtrip;
 mod routing;
 mod saving;
 mod schema_rules;
+mod search;
 mod signing_key;
 mod tenant_databases;
 mod tokens;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Failures, page_of};
 use crate::ports::{Page, TenantQuery};
+use crate::search;
 use crate::{
     AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditSink, DomainName, IdempotencyRepository,
     IdempotentResponse, NewTenant, RepositoryError, ServiceId, Status, Tenant, TenantId, TenantKey,
@@ -170,7 +171,7 @@ impl TenantRepository for InMemoryTenants {
 
     fn list(&mut self, query: &TenantQuery) -> Result<Page<Tenant>, RepositoryError> {
         self.failures.check("list")?;
-        let needle = query.search.as_deref().map(str::to_lowercase);
+        let needle = query.search.as_deref().map(search::fold);
         let matches: Vec<&Tenant> = self
             .tenants
             .iter()
@@ -186,12 +187,9 @@ impl TenantRepository for InMemoryTenants {
             })
             .filter(|tenant| {
                 needle.as_deref().is_none_or(|needle| {
-                    tenant.name.as_str().contains(needle)
-                        || tenant.profile.display_name.to_lowercase().contains(needle)
-                        || tenant
-                            .domains
-                            .iter()
-                            .any(|domain| domain.host.as_str().contains(needle))
+                    let text =
+                        search::searchable_text(&tenant.name, &tenant.profile, &tenant.domains);
+                    search::finds(&text, needle)
                 })
             })
             .collect();
