@@ -182,6 +182,12 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "TENANTRY_DATABASE_TIMEOUT", default_value = "4",
           value_parser = parse_seconds)]
     pub database_timeout: Duration,
+    /// Connections tenantry keeps to its own database (1–100; see docs/performance.md for
+    /// how the default was chosen).
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_POOL_SIZE",
+          default_value_t = tenantry_store::PoolOptions::default().max_size,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub database_pool_size: u32,
     /// Threads that hash and verify passwords (argon2id, 19 MiB each; default: one per CPU).
     #[arg(long, global = true, env = "TENANTRY_HASH_THREADS",
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -429,6 +435,7 @@ mod tests {
         .unwrap();
         assert_eq!(cli.config.read_timeout, Duration::from_secs(3));
         assert_eq!(cli.config.database_timeout, Duration::from_secs(4));
+        assert_eq!(cli.config.database_pool_size, 10);
         assert_eq!(cli.config.max_connections, 500);
         assert_eq!(cli.config.hash_threads, Some(2));
         assert_eq!(cli.config.hash_queue, 8);

@@ -58,6 +58,8 @@ pub struct ServerConfig {
     /// The connections each tenant's PostgreSQL role may hold at once (`CONNECTION
     /// LIMIT`, set when the role is created).
     pub tenant_db_connection_limit: u32,
+    /// Connections in the pool to the control-plane database.
+    pub database_pool_size: u32,
 }
 
 /// How long a token or operator account read from the database is used: the same bound as
@@ -109,6 +111,7 @@ impl ServerConfig {
             credential_staleness: CREDENTIAL_STALENESS,
             monotonic_clock: Arc::new(SystemMonotonicClock),
             tenant_db_connection_limit: tenantry_store::provisioning::DEFAULT_CONNECTION_LIMIT,
+            database_pool_size: tenantry_store::PoolOptions::default().max_size,
         }
     }
 }
@@ -142,6 +145,7 @@ impl From<ConfigArgs> for ServerConfig {
             credential_staleness: CREDENTIAL_STALENESS,
             monotonic_clock: Arc::new(SystemMonotonicClock),
             tenant_db_connection_limit: args.tenant_db_connection_limit,
+            database_pool_size: args.database_pool_size,
         }
     }
 }

@@ -196,6 +196,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
     let url = config.database_url.clone();
     let options = PoolOptions {
         statement_timeout: Some(config.http.database_timeout),
+        max_size: config.database_pool_size,
         ..PoolOptions::default()
     };
     let max_connections = options.max_size;

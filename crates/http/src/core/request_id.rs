@@ -53,7 +53,12 @@ impl RequestId {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&prefix.to_be_bytes());
         bytes[8..].copy_from_slice(&count.to_be_bytes());
-        RequestId(hex::encode(bytes))
+        // Into a buffer, not `hex::encode`, which goes character by character.
+        let mut digits = [0u8; 32];
+        match hex::encode_to_slice(bytes, &mut digits) {
+            Ok(()) => RequestId(String::from_utf8_lossy(&digits).into_owned()),
+            Err(_) => RequestId(hex::encode(bytes)),
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use actix_web::web;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, web};
 use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::Value;
 use tenantry_registration::{ApiToken, OperatorAccount, TokenDigest};
@@ -63,8 +64,22 @@ impl std::fmt::Debug for ApiConfig {
     }
 }
 
-/// The summary `/api/v1/resolve` answers with, cached per host.
-pub type Resolution = Arc<Value>;
+/// A JSON answer serialized once and sent as is while cached: the resolve and list caches
+/// hold these (a host's summary is ~150 bytes this way; as a `serde_json::Value` it was
+/// ~1 KB and was serialized again for every hit).
+pub type CachedJson = web::Bytes;
+
+/// `value` serialized, for a cache.
+pub fn cached_json(value: &Value) -> CachedJson {
+    web::Bytes::from(value.to_string())
+}
+
+/// A 200 answer with a cached JSON body (the same headers as `HttpResponse::json`).
+pub fn cached_json_response(body: CachedJson) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .body(body)
+}
 
 /// Shared by every worker; handlers get it as `web::Data<AppState>`.
 pub struct AppState {
@@ -94,10 +109,10 @@ pub struct AppState {
     /// Peers whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
     /// Host → tenant answers.
-    pub resolutions: ResolveCache<Resolution>,
+    pub resolutions: ResolveCache<CachedJson>,
     /// Tenant list pages (the canonical API's JSON) by query, under the same routing
     /// version and staleness bound as `resolutions`.
-    pub listings: ResolveCache<Resolution>,
+    pub listings: ResolveCache<CachedJson>,
     /// Request counters and latencies.
     pub metrics: Arc<Metrics>,
     /// Registrations per token.

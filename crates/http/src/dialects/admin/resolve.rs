@@ -6,7 +6,6 @@
 //! at once. So a removed or moved domain is served for at most that bound after another
 //! node changed it, and never after this node did.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,7 +15,7 @@ use tenantry_tenant::{DomainName, Tenant};
 use crate::core::auth::caller::Caller;
 use crate::core::error::ApiError;
 use crate::core::query::QueryParams;
-use crate::core::state::{AppState, Resolution};
+use crate::core::state::{AppState, CachedJson, cached_json, cached_json_response};
 
 fn summary(tenant: &Tenant) -> Value {
     json!({
@@ -49,7 +48,7 @@ pub async fn resolve(
     };
     let found = lookup(&state, host).await?;
     match found {
-        Some(summary) => Ok(HttpResponse::Ok().json(&*summary)),
+        Some(summary) => Ok(cached_json_response(summary)),
         None => Err(ApiError::Missing("No tenant serves this host")),
     }
 }
@@ -57,7 +56,7 @@ pub async fn resolve(
 async fn lookup(
     state: &web::Data<AppState>,
     host: DomainName,
-) -> Result<Option<Resolution>, ApiError> {
+) -> Result<Option<CachedJson>, ApiError> {
     let cache = &state.resolutions;
     // Each instant is taken before its database read: a read that started before a local
     // change must not confirm a version the change has since invalidated.
@@ -77,7 +76,7 @@ async fn lookup(
             Ok((version, session.find_by_host(&key)?))
         })
         .await?;
-    let answer = tenant.as_ref().map(|tenant| Arc::new(summary(tenant)));
+    let answer = tenant.as_ref().map(|tenant| cached_json(&summary(tenant)));
     cache.confirm_version(version, read_at);
     cache.insert(host.as_str(), answer.clone(), version);
     Ok(answer)

@@ -1,11 +1,9 @@
 //! `/api/v1/admin/tenants/…`: list, create, read, patch, soft-delete and the lifecycle.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 use tenantry_tenant::operations::{self, find_tenant};
 use tenantry_tenant::{Action, Status, Tenant, TenantKey, TenantQuery};
 
@@ -15,7 +13,7 @@ use crate::core::auth::caller::Operator;
 use crate::core::body::JsonObject;
 use crate::core::error::ApiError;
 use crate::core::query::{QueryParams, page_json};
-use crate::core::state::AppState;
+use crate::core::state::{AppState, CachedJson, cached_json, cached_json_response};
 use crate::shared::audited;
 use crate::shared::conditional::{etag, if_match};
 use crate::shared::views::tenant_json;
@@ -55,14 +53,14 @@ pub async fn list(
     };
     params.finish()?;
     let listed = listing(&state, query).await?;
-    Ok(HttpResponse::Ok().json(&*listed))
+    Ok(cached_json_response(listed))
 }
 
 /// The page `query` asks for, as JSON: from [`AppState::listings`] when this version of the
 /// tenants was listed so within the staleness bound, else from the database. The recipe
 /// is the resolve cache's (see `core::resolve_cache`): each instant is taken before its
 /// read, and the page is labelled with the version read before it.
-async fn listing(state: &web::Data<AppState>, query: TenantQuery) -> Result<Arc<Value>, ApiError> {
+async fn listing(state: &web::Data<AppState>, query: TenantQuery) -> Result<CachedJson, ApiError> {
     let cache = &state.listings;
     // The cache lower-cases its keys; hex keeps `partner_id` case-sensitive. A key too long
     // to be kept (a long search) is read from the database every time.
@@ -91,9 +89,9 @@ async fn listing(state: &web::Data<AppState>, query: TenantQuery) -> Result<Arc<
         .iter()
         .map(|tenant| tenant_json(tenant, &state.urls))
         .collect();
-    let listed = Arc::new(page_json(items, found.total, page, per_page));
+    let listed = cached_json(&page_json(items, found.total, page, per_page));
     cache.confirm_version(version, read_at);
-    cache.insert(&key, Some(Arc::clone(&listed)), version);
+    cache.insert(&key, Some(listed.clone()), version);
     Ok(listed)
 }
 
