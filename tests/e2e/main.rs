@@ -9,6 +9,7 @@ mod bounds;
 mod chaos;
 mod emails;
 mod hosting;
+mod http_semantics;
 mod logins;
 mod openedx;
 mod operations;

@@ -41,6 +41,13 @@ pub enum TenantError {
         /// The version now stored.
         current: i64,
     },
+    /// The change was conditional on versions of the tenant, none of which is current
+    /// (an `If-Match` naming only other versions).
+    #[error("the tenant is now at version {current}, not one the change was based on")]
+    VersionNotMatched {
+        /// The version now stored.
+        current: i64,
+    },
     /// Storage cannot be reached right now.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -52,7 +52,7 @@ impl From<TenantError> for ApiError {
             error @ (TenantError::IllegalTransition(_) | TenantError::NotAllowed { .. }) => {
                 ApiError::Conflict(error.to_string())
             }
-            error @ TenantError::StaleVersion { .. } => {
+            error @ (TenantError::StaleVersion { .. } | TenantError::VersionNotMatched { .. }) => {
                 ApiError::PreconditionFailed(error.to_string())
             }
             TenantError::Unavailable(cause) => ApiError::Unavailable(cause),

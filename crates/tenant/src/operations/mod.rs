@@ -102,22 +102,28 @@ pub fn create_tenant<P: TenantPorts + ?Sized>(
     Ok(tenant)
 }
 
-/// Applies a partial update. With `expected_version`, refuses to change a tenant that
-/// has moved on since ([`TenantError::StaleVersion`]). A deleted tenant cannot be changed.
+/// Applies a partial update. With `expected_versions`, refuses to change a tenant whose
+/// current version is not one of them ([`TenantError::StaleVersion`] for one version,
+/// [`TenantError::VersionNotMatched`] for none or several; `None`: any version). A deleted tenant cannot be changed.
 pub fn update_tenant<P: TenantPorts + ?Sized>(
     ports: &mut P,
     context: &RequestContext,
     key: &TenantKey,
     patch: &TenantPatch,
-    expected_version: Option<i64>,
+    expected_versions: Option<&[i64]>,
 ) -> Result<Tenant, TenantError> {
     let current = find_tenant(ports, key)?;
-    if let Some(expected) = expected_version
-        && expected != current.version
+    if let Some(expected) = expected_versions
+        && !expected.contains(&current.version)
     {
-        return Err(TenantError::StaleVersion {
-            expected,
-            current: current.version,
+        return Err(match expected {
+            [one] => TenantError::StaleVersion {
+                expected: *one,
+                current: current.version,
+            },
+            _ => TenantError::VersionNotMatched {
+                current: current.version,
+            },
         });
     }
     if current.status == Status::Deleted {

@@ -116,7 +116,8 @@ fn update_merges_fields_and_records_before_and_after() {
         }),
         ..TenantPatch::default()
     };
-    let tenant = update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(1)).unwrap();
+    let tenant =
+        update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(&[1])).unwrap();
     assert_eq!(tenant.profile.display_name, "Talent One");
     assert_eq!(tenant.version, 2);
     assert!(tenant.profile.settings.mfa_required);
@@ -184,15 +185,34 @@ fn update_with_a_stale_version_is_refused() {
         display_name: Some("New".into()),
         ..TenantPatch::default()
     };
-    update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(1)).unwrap();
+    update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(&[1])).unwrap();
     let error =
-        update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(1)).unwrap_err();
+        update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(&[1])).unwrap_err();
     assert_eq!(
         error,
         TenantError::StaleVersion {
             expected: 1,
             current: 2
         }
+    );
+    let listed = [7, 2, 9];
+    let tenant = update_tenant(
+        &mut store,
+        &context(),
+        &key("talent1"),
+        &patch,
+        Some(&listed),
+    )
+    .unwrap();
+    assert_eq!(
+        tenant.version, 2,
+        "any listed version matches; nothing changed"
+    );
+    let none = update_tenant(&mut store, &context(), &key("talent1"), &patch, Some(&[]));
+    assert_eq!(
+        none.unwrap_err(),
+        TenantError::VersionNotMatched { current: 2 },
+        "an empty list (only weak or foreign tags) matches nothing"
     );
 }
 

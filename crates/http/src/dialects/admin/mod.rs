@@ -370,13 +370,33 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// `path` with its trailing slash removed, or one added.
+fn other_slash(path: &str) -> String {
+    match path.strip_suffix('/') {
+        Some(bare) => bare.to_owned(),
+        None => format!("{path}/"),
+    }
+}
+
 /// Registers every endpoint and `/openapi.json`; other methods on a known path answer 405.
+/// Each path is also served with its trailing slash added or removed
+/// (`/api/v1/admin/tenants` as `/api/v1/admin/tenants/`, `…/tenants/{id}/` as
+/// `…/tenants/{id}`): FastAPI clients reach either form (FastAPI itself redirects with 307,
+/// which clients that do not follow redirects, httpx's default, see as an error).
 pub fn configure(config: &mut web::ServiceConfig) {
     let endpoints = endpoints();
-    let mut paths: Vec<&'static str> = Vec::new();
+    let mut canonical: Vec<&'static str> = Vec::new();
     for endpoint in &endpoints {
-        if !paths.contains(&endpoint.path) {
-            paths.push(endpoint.path);
+        if !canonical.contains(&endpoint.path) {
+            canonical.push(endpoint.path);
+        }
+    }
+    let mut served: Vec<(String, &'static str)> = Vec::new();
+    for &path in &canonical {
+        served.push((path.to_owned(), path));
+        let other = other_slash(path);
+        if !canonical.contains(&other.as_str()) {
+            served.push((other, path));
         }
     }
     // actix tries resources in the order they were registered, and a path with a
@@ -384,11 +404,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
     // hot ones (`/api/v1/resolve`, the tenant list) are found by comparing strings (the
     // regexes took 12% of the CPU of a resolve). No static path here can also match a
     // dynamic one, so the order changes no answer.
-    paths.sort_by_key(|path| path.contains('{'));
-    for path in paths {
-        let mut resource = Resource::<ApiError>::new(path);
-        for endpoint in endpoints.iter().filter(|endpoint| endpoint.path == path) {
-            resource = resource.route(endpoint.method.clone(), (endpoint.route)());
+    served.sort_by_key(|(path, _)| path.contains('{'));
+    for (path, canonical) in served {
+        let mut resource = Resource::<ApiError>::new(&path);
+        for endpoint in endpoints
+            .iter()
+            .filter(|endpoint| endpoint.path == canonical)
+        {
+            resource = resource.route(endpoint.method.clone(), endpoint.route);
         }
         config.service(resource.build());
     }

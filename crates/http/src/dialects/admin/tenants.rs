@@ -164,6 +164,7 @@ pub async fn patch(
     let key = tenant_key(&path)?;
     let context = caller.context(&state);
     let expected = if_match(&request)?;
+    let pinned = expected.is_some();
     let patch = match input::tenant_patch(&body) {
         Ok(patch) => patch,
         Err(error) => {
@@ -179,10 +180,10 @@ pub async fn patch(
             &work_context,
             &target,
             &patch,
-            expected,
+            expected.as_deref(),
         )?)
     };
-    let tenant = if expected.is_some() {
+    let tenant = if pinned {
         audited::change(&state, &context, Action::TenantUpdate, Some(key), work).await?
     } else {
         audited::change_unpinned(&state, &context, Action::TenantUpdate, Some(key), work).await?

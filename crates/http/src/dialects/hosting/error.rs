@@ -45,6 +45,7 @@ impl From<TenantError> for HostingError {
             error @ (TenantError::IllegalTransition(_)
             | TenantError::NotAllowed { .. }
             | TenantError::StaleVersion { .. }
+            | TenantError::VersionNotMatched { .. }
             | TenantError::DomainNotFound(_)) => HostingError::Conflict(error.to_string()),
             TenantError::Unavailable(cause) => HostingError::Api(ApiError::Unavailable(cause)),
             TenantError::Backend(cause) => HostingError::Api(ApiError::Internal(cause)),
