@@ -14,5 +14,6 @@ mod logins;
 mod openedx;
 mod operations;
 mod provisioning;
+mod signals;
 mod startup;
 mod tahoe;

@@ -128,20 +128,38 @@ impl Server {
 
     /// SIGTERM (graceful shutdown), and wait for the process to exit (SIGKILL after 30 s).
     pub fn terminate(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        self.signal("TERM");
+        if self.wait_for_exit(Duration::from_secs(30)).is_none() {
+            self.kill();
         }
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, …) to the process, which keeps running as far as this
+    /// handle knows.
+    pub fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args([format!("-{signal}"), child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit: its status, or `None` if it still
+    /// runs (the handle keeps it then).
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let exited = self.child.as_mut().map(|child| child.try_wait());
+            match exited {
+                None => return None,
+                Some(Ok(Some(status))) => {
+                    self.child = None;
+                    return Some(status);
+                }
+                Some(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        None
     }
 
     /// Starts the process again, same port, database and settings.

@@ -159,9 +159,10 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "TENANTRY_JWT_SECRET", hide_env_values = true,
           value_parser = Hidden(parse_jwt_secret))]
     pub jwt_secret: Option<SecretString>,
-    /// HTTP worker threads (default: one per CPU).
-    #[arg(long, global = true, env = "TENANTRY_WORKERS")]
-    pub workers: Option<usize>,
+    /// HTTP worker threads, 1–1024 (default: one per CPU).
+    #[arg(long, global = true, env = "TENANTRY_WORKERS",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
     /// Seconds a client may take to send a request's head, and again its body; slower
     /// ones are answered 408 and disconnected.
     #[arg(long, global = true, env = "TENANTRY_READ_TIMEOUT", default_value = "10",
@@ -348,6 +349,9 @@ mod tests {
         let error =
             Cli::try_parse_from(["tenantry", "--public-url", "ftp://example.com"]).unwrap_err();
         assert!(error.to_string().contains("--public-url"), "{error}");
+        let error = Cli::try_parse_from(["tenantry", "--workers", "0"]).unwrap_err();
+        assert!(error.to_string().contains("--workers"), "{error}");
+        assert!(error.to_string().contains("1..=1024"), "{error}");
     }
 
     #[test]

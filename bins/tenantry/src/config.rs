@@ -119,7 +119,7 @@ impl ServerConfig {
 impl From<ConfigArgs> for ServerConfig {
     fn from(args: ConfigArgs) -> Self {
         let mut http = HttpSettings::new(args.bind);
-        http.workers = args.workers;
+        http.workers = args.workers.map(usize::from);
         http.read_timeout = args.read_timeout;
         http.max_connections = args.max_connections as usize;
         http.max_connections_per_client = args.max_connections_per_client as usize;

@@ -69,10 +69,40 @@ fn serve(mut config: ServerConfig) -> anyhow::Result<()> {
                 None => "logged, not sent: TENANTRY_SMTP_URL is unset".to_owned(),
             }
         );
+        stop_on_signals(&application.handle());
         application.run_until_stopped().await?;
         log::info!("tenantry stopped");
         Ok(())
     })
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM stop the server gracefully: it stops accepting, lets the
+/// requests in flight finish (up to the shutdown timeout), then stops the delivery worker.
+/// SIGQUIT stops it at once.
+fn stop_on_signals(handle: &actix_web::dev::ServerHandle) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    for (kind, name, graceful) in [
+        (SignalKind::interrupt(), "SIGINT", true),
+        (SignalKind::terminate(), "SIGTERM", true),
+        (SignalKind::quit(), "SIGQUIT", false),
+    ] {
+        match signal(kind) {
+            Ok(mut received) => {
+                let handle = handle.clone();
+                actix_web::rt::spawn(async move {
+                    if received.recv().await.is_some() {
+                        if graceful {
+                            log::info!("{name}: finishing the requests in flight, then stopping");
+                        } else {
+                            log::info!("{name}: stopping now");
+                        }
+                        handle.stop(graceful).await;
+                    }
+                });
+            }
+            Err(error) => log::warn!("cannot listen for {name}: {error}"),
+        }
+    }
 }
 
 fn migrate(config: &ServerConfig) -> anyhow::Result<()> {

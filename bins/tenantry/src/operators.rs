@@ -79,6 +79,18 @@ pub fn set_password(
     }
 }
 
+/// What to tell an operator who configured a first password for a database that already
+/// has operators (it is not applied; the command that changes a password is named).
+fn ignored_password(first: &FirstOperator) -> Option<String> {
+    first.password.as_ref().map(|_| {
+        format!(
+            "TENANTRY_ADMIN_PASSWORD is ignored: the database already has operators. To change \
+             a password: tenantry admin set-password --username {} --password-stdin",
+            first.username
+        )
+    })
+}
+
 /// Creates the first operator when the database has none. A configured password is used
 /// as given; otherwise a random one is generated and written to the log, once.
 pub fn ensure_first_operator(
@@ -88,6 +100,9 @@ pub fn ensure_first_operator(
 ) -> anyhow::Result<()> {
     let existing = tenantry_store::count_operators(&mut database.conn()?)?;
     if existing > 0 {
+        if let Some(warning) = ignored_password(first) {
+            log::warn!("{warning}");
+        }
         return Ok(());
     }
     match &first.password {
@@ -112,4 +127,32 @@ pub fn ensure_first_operator(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configured_password_for_existing_operators_is_reported_with_the_fix() {
+        let mut first = FirstOperator {
+            username: "admin".into(),
+            password: None,
+        };
+        assert_eq!(ignored_password(&first), None);
+        first.password = Some("a-configured-password".into());
+        let warning = ignored_password(&first).unwrap();
+        assert!(
+            warning.contains("TENANTRY_ADMIN_PASSWORD is ignored"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("tenantry admin set-password --username admin"),
+            "{warning}"
+        );
+        assert!(
+            !warning.contains("a-configured-password"),
+            "never the secret"
+        );
+    }
 }

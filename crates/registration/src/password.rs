@@ -122,19 +122,24 @@ const UPPERCASE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 const LOWERCASE: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
 /// Digits without the look-alikes `0` and `1`.
 const DIGITS: &[u8] = b"23456789";
-/// Symbols that survive URLs, HTML and shells without quoting trouble.
-const SYMBOLS: &[u8] = b"!#$%*+-=?@^_";
+/// Symbols that need no quoting anywhere a password is pasted: unreserved in URLs and
+/// form bodies (RFC 3986), plain in shells (no `!` history expansion, `$`, `#`, `*`, `?`,
+/// `^`; no `~`, which expands after `=`) and in HTML. `+` became a space in a form post,
+/// and `!` broke `PW=…!d` in bash.
+const SYMBOLS: &[u8] = b"-._";
 /// Every character a generated password may contain.
 const ALPHABET: &str = concat!(
     "ABCDEFGHJKLMNPQRSTUVWXYZ",
     "abcdefghijkmnpqrstuvwxyz",
     "23456789",
-    "!#$%*+-=?@^_"
+    "-._"
 );
 
 impl Password {
     /// The length [`Password::generate_for`] aims for when the policy allows it.
-    pub const GENERATED_LENGTH: u16 = 24;
+    /// 25 characters of a 59-character alphabet carry 147 bits, no fewer than 24 of the
+    /// 68 characters used before the symbols were narrowed (146).
+    pub const GENERATED_LENGTH: u16 = 25;
 
     /// Checks `raw` against `policy`, collecting every rule it breaks.
     ///
@@ -195,7 +200,7 @@ impl Password {
     /// Generates a random password that satisfies `policy`, for users registered without
     /// one.
     ///
-    /// Its length is `max(24, policy.min_length)`, capped at `policy.max_length`; it holds
+    /// Its length is `max(25, policy.min_length)`, capped at `policy.max_length`; it holds
     /// at least one uppercase letter, lowercase letter, digit and symbol whatever the policy
     /// requires, drawn uniformly from an alphabet without look-alike characters
     /// (`I O l o 0 1`), with the operating system's secure random number generator.
@@ -211,7 +216,7 @@ impl Password {
     ///
     /// let policy = PasswordPolicy::default();
     /// let password = Password::generate_for(&policy)?;
-    /// assert_eq!(password.expose().chars().count(), 24);
+    /// assert_eq!(password.expose().chars().count(), 25);
     /// assert!(Password::parse(password.expose(), &policy).is_ok());
     /// # Ok::<(), tenantry_registration::PasswordGenerationError>(())
     /// ```
@@ -380,12 +385,27 @@ mod tests {
         let policy = strict(8, 128);
         let a = Password::generate_for(&policy).unwrap();
         let b = Password::generate_for(&policy).unwrap();
-        assert_eq!(a.expose().len(), 24);
+        assert_eq!(a.expose().len(), 25);
         assert!(a.expose().chars().all(|c| ALPHABET.contains(c)));
         assert_ne!(a.expose(), b.expose());
         for look_alike in ['I', 'O', 'l', 'o', '0', '1'] {
             assert!(!ALPHABET.contains(look_alike));
         }
+    }
+
+    #[test]
+    fn generated_passwords_need_no_quoting_in_shells_urls_or_forms() {
+        for c in ALPHABET.chars() {
+            assert!(
+                c.is_ascii_alphanumeric() || "-._".contains(c),
+                "{c:?} is reserved in a URL or special to a shell"
+            );
+        }
+        let bits = |alphabet: usize, length: u16| f64::from(length) * (alphabet as f64).log2();
+        assert!(
+            bits(ALPHABET.len(), Password::GENERATED_LENGTH) >= bits(68, 24),
+            "as strong as 24 characters of the former 68"
+        );
     }
 
     #[test]
@@ -396,7 +416,7 @@ mod tests {
                 .expose()
                 .len()
         };
-        assert_eq!(length(8, 128), 24);
+        assert_eq!(length(8, 128), 25);
         assert_eq!(length(40, 128), 40);
         assert_eq!(length(8, 12), 12);
         assert_eq!(length(4, 4), 4);
@@ -477,7 +497,7 @@ mod tests {
             let policy = strict(min.min(max), max);
             let password = Password::generate_for(&policy).unwrap();
             prop_assert!(Password::parse(password.expose(), &policy).is_ok());
-            let expected = usize::from(24u16.max(policy.min_length).min(max));
+            let expected = usize::from(25u16.max(policy.min_length).min(max));
             prop_assert_eq!(password.expose().chars().count(), expected);
         }
     }

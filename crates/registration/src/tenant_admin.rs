@@ -76,10 +76,10 @@ fn taken_field(taken: Taken) -> &'static str {
     if taken.username { "username" } else { "email" }
 }
 
-/// A random password for a new tenant administrator: 24 characters from an alphabet
+/// A random password for a new tenant administrator: 25 characters from an alphabet
 /// without look-alikes, with at least one uppercase letter, lowercase letter, digit and
 /// symbol (it satisfies [`ADMIN_PASSWORD_POLICY`], and every tenant policy whose length
-/// bounds admit 24 characters, the default one included).
+/// bounds admit 25 characters, the default one included).
 ///
 /// It is returned to the hosting panel once (the `password` of the create-tenant
 /// response) and stored only as its hash.
@@ -89,7 +89,7 @@ fn taken_field(taken: Taken) -> &'static str {
 /// use tenantry_registration::Password;
 ///
 /// let password = generate_admin_password()?;
-/// assert_eq!(password.expose().chars().count(), 24);
+/// assert_eq!(password.expose().chars().count(), 25);
 /// assert!(Password::parse(password.expose(), &ADMIN_PASSWORD_POLICY).is_ok());
 /// # Ok::<(), tenantry_registration::PasswordGenerationError>(())
 /// ```

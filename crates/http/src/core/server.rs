@@ -147,6 +147,9 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // The binary decides what each signal does (SIGINT is graceful there, where actix
+        // would stop at once); tests stop the server through its handle.
+        .disable_signals()
         .workers(workers)
         // actix counts connections per worker.
         .max_connections(settings.max_connections.div_ceil(workers).max(1))

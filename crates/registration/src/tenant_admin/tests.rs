@@ -19,7 +19,7 @@ fn the_constants_parse() {
 fn generated_passwords_are_long_random_and_pass_the_policies() {
     let first = generate_admin_password().unwrap();
     let second = generate_admin_password().unwrap();
-    assert_eq!(first.expose().chars().count(), 24);
+    assert_eq!(first.expose().chars().count(), 25);
     assert!(first.expose().chars().count() >= 16);
     assert_ne!(first.expose(), second.expose());
     assert!(Password::parse(first.expose(), &ADMIN_PASSWORD_POLICY).is_ok());
