@@ -20,8 +20,13 @@ build: ## Build the release binary (target/release/tenantry)
 
 .PHONY: test
 test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need TENANTRY_TEST_POSTGRES_URL)
-	@if [ -z "$$TENANTRY_TEST_POSTGRES_URL" ]; then echo "note: TENANTRY_TEST_POSTGRES_URL is unset; PostgreSQL tests will print 'skipped'"; fi
-	$(CARGO) nextest run --workspace --no-fail-fast --success-output never --failure-output final
+	@if [ -z "$$TENANTRY_TEST_POSTGRES_URL" ]; then echo "note: TENANTRY_TEST_POSTGRES_URL is unset; the PostgreSQL tests are reported as skipped"; fi
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace --no-fail-fast --success-output never --failure-output final; \
+	else \
+	  echo "note: cargo-nextest is not installed (cargo install --locked cargo-nextest); running cargo test instead"; \
+	  $(CARGO) test --workspace --no-fail-fast --lib --bins --tests; \
+	fi
 	$(CARGO) test --workspace --doc
 
 .PHONY: bench

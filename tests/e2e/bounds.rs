@@ -12,6 +12,7 @@ use tenantry_e2e::{TestApp, TestDatabase};
 /// `/ready` answer 503 within bounds instead of waiting for the database, and the app
 /// recovers without a restart once the database answers again.
 #[actix_web::test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 async fn a_frozen_postgres_is_answered_503_and_recovered_from() {
     let Some(database) = TestDatabase::postgres() else {
         println!("skipped: TENANTRY_TEST_POSTGRES_URL is unset");

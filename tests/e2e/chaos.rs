@@ -53,6 +53,7 @@ fn an_smtp_outage_across_restarts_loses_no_email_and_sends_none_twice_on_sqlite(
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn an_smtp_outage_across_restarts_loses_no_email_and_sends_none_twice_on_postgres() {
     light_on("smtp", &["postgres"]);
 }

@@ -62,6 +62,7 @@ async fn unknown_routes_and_methods_answer_json(database: TestDatabase) {
 /// Dropping a PostgreSQL database under a running server makes `/ready` answer 503 with
 /// a body that does not reveal the cause.
 #[actix_web::test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 async fn ready_answers_503_when_the_database_is_gone() {
     let Some(database) = TestDatabase::postgres() else {
         return;

@@ -146,6 +146,7 @@ struct RoleRow {
 /// of `PUBLIC` on their database, so neither another tenant's role nor any other role can
 /// connect to it or make temporary tables there.
 #[actix_web::test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 async fn tenant_roles_are_confined() {
     let Some(database) = TestDatabase::postgres() else {
         return;

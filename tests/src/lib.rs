@@ -232,6 +232,7 @@ macro_rules! on_both_backends {
             }
 
             #[actix_web::test]
+            #[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
             async fn postgres() {
                 if let Some(database) = $crate::TestDatabase::postgres() {
                     super::$name(database).await;

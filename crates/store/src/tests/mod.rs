@@ -46,6 +46,7 @@ macro_rules! on_both_backends {
             }
 
             #[test]
+            #[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
             fn postgres() {
                 if let Some(database) = $crate::testing::TestDatabase::postgres() {
                     super::$name(&database);

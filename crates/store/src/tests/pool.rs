@@ -100,6 +100,7 @@ fn sqlite_connections_get_the_pragmas() {
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn postgres_connections_get_the_statement_timeout() {
     let Some(test) = TestDatabase::postgres() else {
         return;

@@ -321,6 +321,7 @@ fn log_in(url: &str) -> Result<(String, String), StoreError> {
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn postgres_databases_are_created_refused_twice_and_dropped() {
     let Some(test) = TestDatabase::postgres() else {
         return;
@@ -404,6 +405,7 @@ fn postgres_databases_are_created_refused_twice_and_dropped() {
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn postgres_tenant_roles_cannot_enter_each_others_databases() {
     let Some(test) = TestDatabase::postgres() else {
         return;
@@ -438,6 +440,7 @@ fn postgres_tenant_roles_cannot_enter_each_others_databases() {
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn postgres_leftovers_are_refused_and_left_alone() {
     let Some(test) = TestDatabase::postgres() else {
         return;
@@ -476,6 +479,7 @@ fn postgres_leftovers_are_refused_and_left_alone() {
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn postgres_failures_name_no_password() {
     let Some(test) = TestDatabase::postgres() else {
         return;
@@ -506,6 +510,7 @@ fn sqlite_claims_exclude_each_other_until_dropped() {
 }
 
 #[test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
 fn postgres_claims_exclude_every_connection_until_dropped() {
     let Some(test) = TestDatabase::postgres() else {
         return;
