@@ -9,6 +9,7 @@ on_both_backends!(
     tenants_are_found_by_id_or_name_and_listed,
     search_treats_wildcards_as_literals,
     search_is_case_insensitive_over_all_of_unicode,
+    a_deleted_tenants_name_says_how_to_get_it_back_and_takes_no_tokens,
     patch_merges_settings_and_validates_them,
     stale_if_match_is_refused_with_412,
     lifecycle_transitions_and_soft_delete,
@@ -207,6 +208,52 @@ async fn search_is_case_insensitive_over_all_of_unicode(database: TestDatabase) 
         assert_eq!(Value::from(names), expected, "search {term:?}");
         assert_eq!(page.json["total"], expected.as_array().unwrap().len());
     }
+}
+
+async fn a_deleted_tenants_name_says_how_to_get_it_back_and_takes_no_tokens(
+    database: TestDatabase,
+) {
+    let app = TestApp::spawn(database).await;
+    app.create_tenant(json!({"name": "talent1", "display_name": "Talent One"}))
+        .await;
+    let live_again = app
+        .send_json(
+            app.operator(Method::POST, "/api/v1/admin/tenants/"),
+            &json!({"name": "talent1", "display_name": "Again"}),
+        )
+        .await;
+    assert_eq!(live_again.status, StatusCode::CONFLICT);
+    assert_eq!(live_again.json, json!({"detail": "name is already taken"}));
+
+    let deleted = app
+        .send(app.operator(Method::DELETE, "/api/v1/admin/tenants/talent1"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let again = app
+        .send_json(
+            app.operator(Method::POST, "/api/v1/admin/tenants/"),
+            &json!({"name": "talent1", "display_name": "Again"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(
+        again.json,
+        json!({"detail": "name talent1 belongs to a deleted tenant: restore it \
+                          (POST /api/v1/admin/tenants/talent1/restore), or purge it to use \
+                          the name again"})
+    );
+    let token = app
+        .send_json(
+            app.operator(Method::POST, "/api/v1/admin/tenants/talent1/tokens"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::CONFLICT, "{}", token.text);
+    assert_eq!(
+        token.json,
+        json!({"detail": "not allowed while the tenant is deleted: a deleted tenant takes no \
+                          registrations; restore it first"})
+    );
 }
 
 async fn patch_merges_settings_and_validates_them(database: TestDatabase) {

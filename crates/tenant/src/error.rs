@@ -21,6 +21,15 @@ pub enum TenantError {
         /// The field whose value clashed (`name`, `service_id`, `domain`).
         field: String,
     },
+    /// The name is held by a soft-deleted tenant, which can be restored (or purged to free
+    /// the name).
+    #[error(
+        "name {name} belongs to a deleted tenant: restore it, or purge it to use the name again"
+    )]
+    NameOfDeletedTenant {
+        /// The name asked for.
+        name: String,
+    },
     /// The lifecycle does not allow this status change.
     #[error(transparent)]
     IllegalTransition(#[from] TransitionError),

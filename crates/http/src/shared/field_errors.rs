@@ -49,6 +49,10 @@ impl From<TenantError> for ApiError {
             TenantError::Conflict { field } => {
                 ApiError::Conflict(format!("{field} is already taken"))
             }
+            TenantError::NameOfDeletedTenant { name } => ApiError::Conflict(format!(
+                "name {name} belongs to a deleted tenant: restore it \
+                 (POST /api/v1/admin/tenants/{name}/restore), or purge it to use the name again"
+            )),
             error @ (TenantError::IllegalTransition(_) | TenantError::NotAllowed { .. }) => {
                 ApiError::Conflict(error.to_string())
             }

@@ -91,7 +91,22 @@ pub fn create_tenant<P: TenantPorts + ?Sized>(
         domains,
         created_at: context.now,
     };
-    let tenant = ports.insert(&new)?;
+    let tenant = match ports.insert(&new) {
+        Ok(tenant) => tenant,
+        Err(RepositoryError::Conflict { field }) if field == "name" => {
+            // The refused insert was its own savepoint: the transaction can still read.
+            let holder = ports.find_by_name(&new.name)?;
+            return Err(match holder {
+                Some(holder) if holder.status == Status::Deleted => {
+                    TenantError::NameOfDeletedTenant {
+                        name: new.name.as_str().to_owned(),
+                    }
+                }
+                _ => TenantError::Conflict { field },
+            });
+        }
+        Err(error) => return Err(error.into()),
+    };
     let details = json!({ "after": snapshot(&tenant) });
     ports.record(&AuditEvent::success(
         context,

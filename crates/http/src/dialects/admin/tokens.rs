@@ -5,8 +5,8 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tenantry_registration::{TokenFilter, TokenScope, issue_token, revoke_token};
-use tenantry_tenant::Action;
 use tenantry_tenant::operations::find_tenant;
+use tenantry_tenant::{Action, Status, TenantError};
 
 use super::tenants::tenant_key;
 use crate::core::auth::caller::Operator;
@@ -143,6 +143,13 @@ pub async fn create_for_tenant(
         Some(key),
         move |session| {
             let tenant = find_tenant(session, &target)?;
+            if tenant.status == Status::Deleted {
+                return Err(TenantError::NotAllowed {
+                    status: tenant.status,
+                    reason: "a deleted tenant takes no registrations; restore it first",
+                }
+                .into());
+            }
             Ok(issue_token(
                 session,
                 &work_context,

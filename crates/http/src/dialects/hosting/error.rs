@@ -46,6 +46,7 @@ impl From<TenantError> for HostingError {
             | TenantError::NotAllowed { .. }
             | TenantError::StaleVersion { .. }
             | TenantError::VersionNotMatched { .. }
+            | TenantError::NameOfDeletedTenant { .. }
             | TenantError::DomainNotFound(_)) => HostingError::Conflict(error.to_string()),
             TenantError::Unavailable(cause) => HostingError::Api(ApiError::Unavailable(cause)),
             TenantError::Backend(cause) => HostingError::Api(ApiError::Internal(cause)),
