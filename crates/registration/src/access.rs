@@ -141,6 +141,66 @@ pub trait AccessRepository {
     /// The key that signs this deployment's JWTs: the stored one, or `candidate` after
     /// storing it when none is stored yet. Every node sharing the database gets the same.
     fn signing_key(&mut self, candidate: &[u8]) -> Result<Vec<u8>, RepositoryError>;
+
+    /// Takes one of the `limit` requests token `token_id` may make in the window
+    /// `(since, now]`: records a request at `now` and answers [`RequestSlot::Taken`], or,
+    /// when `limit` requests already fall in the window, records nothing and answers
+    /// [`RequestSlot::Full`] with the oldest of them. Requests before the window may be
+    /// forgotten. Callers sharing a store must be serialized per token (a write
+    /// transaction that locks the token).
+    fn take_request_slot(
+        &mut self,
+        token_id: i64,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<RequestSlot, RepositoryError>;
+}
+
+/// The answer of [`AccessRepository::take_request_slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestSlot {
+    /// The request is counted.
+    Taken,
+    /// The window is full; a slot frees when its oldest request, made then, leaves it.
+    Full {
+        /// When the oldest request in the window was made.
+        oldest: DateTime<Utc>,
+    },
+}
+
+/// How many requests a token may make in any window of a given length (Django REST
+/// framework's `SimpleRateThrottle`: a sliding window over the requests' times, not a
+/// refilling bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestRate {
+    /// Requests allowed in any window.
+    pub limit: u32,
+    /// The window's length.
+    pub window: chrono::Duration,
+}
+
+/// Counts a request of token `token_id` at `now` against `rate`: `None` when it may
+/// proceed, else how long until a slot frees (at least one second's fraction above zero).
+///
+/// # Errors
+/// The store's.
+pub fn throttle<P: AccessRepository + ?Sized>(
+    ports: &mut P,
+    token_id: i64,
+    now: DateTime<Utc>,
+    rate: RequestRate,
+) -> Result<Option<std::time::Duration>, RepositoryError> {
+    match ports.take_request_slot(token_id, now - rate.window, now, rate.limit)? {
+        RequestSlot::Taken => Ok(None),
+        RequestSlot::Full { oldest } => {
+            let frees_at = oldest + rate.window;
+            let wait = (frees_at - now)
+                .to_std()
+                .unwrap_or(std::time::Duration::ZERO);
+            Ok(Some(wait.max(std::time::Duration::from_millis(1))))
+        }
+    }
 }
 
 /// A freshly issued token: the secret, to show once, and what was stored.
@@ -246,6 +306,41 @@ mod tests {
 
     use super::*;
     use crate::testing::InMemorySession;
+
+    #[test]
+    fn a_token_gets_the_limit_in_any_window_and_learns_when_a_slot_frees() {
+        let mut memory = InMemorySession::new();
+        let start = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        let rate = RequestRate {
+            limit: 3,
+            window: chrono::Duration::seconds(60),
+        };
+        let at = |seconds: i64| start + chrono::Duration::seconds(seconds);
+        for second in [0, 10, 20] {
+            assert_eq!(throttle(&mut memory, 1, at(second), rate).unwrap(), None);
+        }
+        assert_eq!(
+            throttle(&mut memory, 1, at(30), rate).unwrap(),
+            Some(std::time::Duration::from_secs(30)),
+            "the request at 0 leaves the window at 60"
+        );
+        assert_eq!(
+            throttle(&mut memory, 2, at(30), rate).unwrap(),
+            None,
+            "each token has its own window"
+        );
+        assert_eq!(
+            throttle(&mut memory, 1, at(59), rate).unwrap(),
+            Some(std::time::Duration::from_secs(1)),
+            "a refused request is not counted"
+        );
+        assert_eq!(throttle(&mut memory, 1, at(60), rate).unwrap(), None);
+        assert_eq!(
+            throttle(&mut memory, 1, at(61), rate).unwrap(),
+            Some(std::time::Duration::from_secs(9)),
+            "10, 20 and 60 fill it until 70"
+        );
+    }
 
     fn context(minute: u32) -> RequestContext {
         let mut context =

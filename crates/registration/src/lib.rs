@@ -60,7 +60,7 @@ pub mod users;
 
 pub use access::{
     AccessError, AccessRepository, ApiToken, IssuedToken, NewApiToken, OperatorAccount,
-    TokenFilter, TokenScope, issue_token, revoke_token,
+    RequestRate, RequestSlot, TokenFilter, TokenScope, issue_token, revoke_token, throttle,
 };
 pub use activation::{
     ActivationDecision, OutgoingEmail, SendActivationEmail, SendActivationEmailError, decide,

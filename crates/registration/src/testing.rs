@@ -64,6 +64,8 @@ pub struct InMemorySession {
     operators: Vec<OperatorAccount>,
     tokens: Vec<StoredToken>,
     signing_key: Option<Vec<u8>>,
+    /// Each token's counted requests: (token id, when).
+    token_requests: Vec<(i64, DateTime<Utc>)>,
     last_user_id: i64,
     last_email_id: i64,
     failures: Failures,

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Utc};
 use tenantry_registration::{
-    AccessRepository, ApiToken, NewApiToken, OperatorAccount, PasswordHash, TokenDigest,
-    TokenFilter,
+    AccessRepository, ApiToken, NewApiToken, OperatorAccount, PasswordHash, RequestSlot,
+    TokenDigest, TokenFilter,
 };
 use tenantry_tenant::RepositoryError;
 
-use crate::{StoreError, TenantStore, operators, signing_key, tokens};
+use crate::{StoreError, TenantStore, operators, signing_key, token_requests, tokens};
 
 impl AccessRepository for TenantStore<'_> {
     fn find_operator(
@@ -57,5 +57,21 @@ impl AccessRepository for TenantStore<'_> {
 
     fn signing_key(&mut self, candidate: &[u8]) -> Result<Vec<u8>, RepositoryError> {
         Ok(signing_key::get_or_store(self.conn(), candidate)?)
+    }
+
+    fn take_request_slot(
+        &mut self,
+        token_id: i64,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<RequestSlot, RepositoryError> {
+        Ok(token_requests::take_slot(
+            self.conn(),
+            token_id,
+            since,
+            now,
+            limit,
+        )?)
     }
 }

@@ -57,6 +57,7 @@ mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod time;
+mod token_requests;
 mod tokens;
 mod url;
 mod users;

@@ -204,6 +204,15 @@ diesel::joinable!(user_links -> users (user_id));
 diesel::joinable!(outbox -> tenants (tenant_id));
 diesel::joinable!(tenant_databases -> tenants (tenant_id));
 
+diesel::table! {
+    /// The requests each API token made in the current throttle window.
+    token_requests (id) {
+        id -> BigInt,
+        token_id -> BigInt,
+        made_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     domains,
@@ -216,5 +225,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_links,
     outbox,
-    tenant_databases
+    tenant_databases,
+    token_requests
 );

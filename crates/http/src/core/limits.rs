@@ -129,16 +129,6 @@ impl<K: Hash + Eq + Copy> Default for KeyedLimiter<K> {
 }
 
 impl<K: Hash + Eq + Copy> KeyedLimiter<K> {
-    /// `per_minute` tokens a minute, all of them available at once (at least one).
-    pub fn per_minute(per_minute: u32) -> Self {
-        let burst = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Self::new(LimiterConfig {
-            burst,
-            refill_every: Duration::from_secs(60) / burst.get(),
-            ..LimiterConfig::default()
-        })
-    }
-
     /// An empty limiter (a `max_tracked` of 0 is taken as 1).
     pub fn new(config: LimiterConfig) -> Self {
         Self {
@@ -451,7 +441,11 @@ mod tests {
 
     #[test]
     fn acquire_spends_only_when_a_token_is_left() {
-        let limiter = KeyedLimiter::<i64>::per_minute(60);
+        let limiter = KeyedLimiter::<i64>::new(LimiterConfig {
+            burst: NonZeroU32::new(60).unwrap(),
+            refill_every: secs(1),
+            ..LimiterConfig::default()
+        });
         let t0 = Instant::now();
         for _ in 0..60 {
             assert_eq!(limiter.acquire(7, t0), Ok(()));

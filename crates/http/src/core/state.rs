@@ -7,7 +7,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::Value;
-use tenantry_registration::{ApiToken, OperatorAccount, TokenDigest};
+use tenantry_registration::{ApiToken, OperatorAccount, RequestRate, TokenDigest};
 use tenantry_tenant::Clock;
 use tenantry_tenant::provisioning::DatabaseProvisioner;
 use tenantry_tenant::urls::UrlConfig;
@@ -15,7 +15,7 @@ use tenantry_tenant::urls::UrlConfig;
 use crate::core::auth::{JwtKeys, LoginLimiter, Recent, TrustedProxies, VerifiedPasswords};
 use crate::core::error::ApiError;
 use crate::core::hashing::HashPool;
-use crate::core::limits::{KeyedLimiter, LimiterConfig, MonotonicClock};
+use crate::core::limits::{LimiterConfig, MonotonicClock};
 use crate::core::metrics::Metrics;
 use crate::core::resolve_cache::ResolveCache;
 use crate::core::storage::{Session, Storage, in_transaction, reading};
@@ -41,7 +41,8 @@ pub struct ApiConfig {
     pub login_burst: u32,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers name the client.
     pub trusted_proxies: TrustedProxies,
-    /// Registrations one token may make a minute before 429.
+    /// Tahoe requests one token may make in any 60 seconds before 429 (counted in the
+    /// database, so shared by every node).
     pub registrations_per_minute: u32,
     /// The base of emailed links (`https://accounts.example.com`); `None` uses the
     /// tenant's primary domain.
@@ -115,8 +116,8 @@ pub struct AppState {
     pub listings: ResolveCache<CachedJson>,
     /// Request counters and latencies.
     pub metrics: Arc<Metrics>,
-    /// Registrations per token.
-    pub registrations: KeyedLimiter<i64>,
+    /// Tahoe requests per token: DRF's sliding window, counted in the database.
+    pub registration_rate: RequestRate,
     /// The base of emailed links, when configured.
     pub public_url: Option<String>,
     /// Makes and drops tenants' own databases.
@@ -162,7 +163,10 @@ impl AppState {
             // A page is ~1 KB per tenant: 256 pages of 20 stay within a few MiB.
             listings: ResolveCache::new(config.resolve_staleness, 256),
             metrics: Arc::new(Metrics::new()),
-            registrations: KeyedLimiter::per_minute(config.registrations_per_minute),
+            registration_rate: RequestRate {
+                limit: config.registrations_per_minute,
+                window: chrono::Duration::seconds(60),
+            },
             public_url: config.public_url,
             provisioner: config.provisioner,
             clock: config.clock,

@@ -6,7 +6,8 @@ use tenantry_tenant::RepositoryError;
 use super::{InMemorySession, StoredToken};
 use crate::TokenDigest;
 use crate::access::{
-    AccessRepository, ApiToken, NewApiToken, OperatorAccount, TokenFilter, token_matches,
+    AccessRepository, ApiToken, NewApiToken, OperatorAccount, RequestSlot, TokenFilter,
+    token_matches,
 };
 
 impl AccessRepository for InMemorySession {
@@ -93,5 +94,29 @@ impl AccessRepository for InMemorySession {
             .signing_key
             .get_or_insert_with(|| candidate.to_vec())
             .clone())
+    }
+
+    fn take_request_slot(
+        &mut self,
+        token_id: i64,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<RequestSlot, RepositoryError> {
+        self.failures.check("take_request_slot")?;
+        self.token_requests
+            .retain(|&(token, at)| token != token_id || at > since);
+        let counted: Vec<DateTime<Utc>> = self
+            .token_requests
+            .iter()
+            .filter(|(token, _)| *token == token_id)
+            .map(|&(_, at)| at)
+            .collect();
+        if counted.len() >= limit as usize {
+            let oldest = counted.iter().min().copied().unwrap_or(now);
+            return Ok(RequestSlot::Full { oldest });
+        }
+        self.token_requests.push((token_id, now));
+        Ok(RequestSlot::Taken)
     }
 }

@@ -22,7 +22,7 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 9] = [
+const ALL: [&str; 10] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
@@ -32,6 +32,7 @@ const ALL: [&str; 9] = [
     "2026-11-30-000011_provisioning_intents",
     "2026-11-30-000012_live_tenants_index",
     "2026-11-30-000013_tenant_search",
+    "2026-11-30-000014_token_requests",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -133,10 +134,11 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     drop(conn);
     let revert_last = || revert_last(&url);
     assert_eq!(searchable_tenants(test).unwrap(), 1);
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert!(searchable_tenants(test).is_err(), "the search text goes");
     assert_eq!(tenant_count(test).unwrap(), 1, "the rows stay");
-    assert_eq!(run_pending(&url).unwrap(), [ALL[8]]);
+    assert_eq!(run_pending(&url).unwrap(), &ALL[8..]);
     assert_eq!(searchable_tenants(test).unwrap(), 0, "none until connected");
     drop(Database::connect(&url, PoolOptions::default()).unwrap());
     assert_eq!(
@@ -144,6 +146,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         1,
         "filled in when the store connects"
     );
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(
@@ -152,12 +155,14 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         "the index goes, the rows stay"
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[7..]);
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
     assert!(intent_rows(test).is_err());
     assert_eq!(run_pending(&url).unwrap(), &ALL[6..]);
     assert_eq!(intent_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
@@ -165,6 +170,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
     assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
@@ -179,6 +185,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
@@ -198,6 +205,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
     assert_eq!(revert_last().unwrap(), "20261130000011");
@@ -234,6 +242,7 @@ fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
 fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000014");
     assert_eq!(revert_last(&url).unwrap(), "20261130000013");
     assert_eq!(revert_last(&url).unwrap(), "20261130000012");
     assert_eq!(revert_last(&url).unwrap(), "20261130000011");
@@ -271,6 +280,7 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     drop(conn);
 
     // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000014");
     assert_eq!(revert_last(&url).unwrap(), "20261130000013");
     assert_eq!(revert_last(&url).unwrap(), "20261130000012");
     assert_eq!(revert_last(&url).unwrap(), "20261130000011");

@@ -17,6 +17,7 @@ on_both_backends!(
     revoking_keeps_the_first_time,
     unknown_tenants_and_operators_are_not_found,
     tokens_go_with_their_tenant_and_lose_their_creator,
+    request_slots_are_counted_per_token_in_the_window,
 );
 
 fn new_token(secret: &str, scope: TokenScope, by: Option<&str>, seconds: i64) -> NewApiToken {
@@ -186,4 +187,33 @@ fn tokens_go_with_their_tenant_and_lose_their_creator(test: &TestDatabase) {
     let orphan = store.get_token(admin.id).unwrap().unwrap();
     assert_eq!(orphan.created_by, None, "the creator's account is gone");
     assert_eq!(orphan.scope, TokenScope::Admin);
+}
+
+fn request_slots_are_counted_per_token_in_the_window(test: &TestDatabase) {
+    use tenantry_registration::RequestSlot;
+    let database = open(test);
+    let mut conn = database.conn().unwrap();
+    let mut store = TenantStore::new(&mut conn);
+    let first = store
+        .insert_token(&new_token("one", TokenScope::Admin, None, 0))
+        .unwrap();
+    let second = store
+        .insert_token(&new_token("two", TokenScope::Admin, None, 0))
+        .unwrap();
+    let at = |seconds: i64| stored_at(seconds);
+    let mut take = |token: i64, seconds: i64| {
+        store
+            .take_request_slot(token, at(seconds - 60), at(seconds), 2)
+            .unwrap()
+    };
+    assert_eq!(take(first.id, 0), RequestSlot::Taken);
+    assert_eq!(take(first.id, 10), RequestSlot::Taken);
+    assert_eq!(
+        take(first.id, 20),
+        RequestSlot::Full { oldest: at(0) },
+        "two in the window already"
+    );
+    assert_eq!(take(second.id, 20), RequestSlot::Taken, "another token");
+    assert_eq!(take(first.id, 60), RequestSlot::Taken, "0 left the window");
+    assert_eq!(take(first.id, 61), RequestSlot::Full { oldest: at(10) });
 }

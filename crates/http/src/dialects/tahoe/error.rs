@@ -113,7 +113,7 @@ impl ResponseError for TahoeError {
             TahoeError::Throttled(wait) => json!({
                 "detail": format!(
                     "Request was throttled. Expected available in {} seconds.",
-                    wait.as_secs().max(1)
+                    whole_seconds(*wait)
                 )
             }),
             TahoeError::MethodNotAllowed(method) => {
@@ -125,7 +125,7 @@ impl ResponseError for TahoeError {
         };
         let mut response = HttpResponse::build(self.status_code());
         if let TahoeError::Throttled(wait) = self {
-            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+            response.insert_header((header::RETRY_AFTER, whole_seconds(*wait).to_string()));
         }
         response.json(body)
     }
@@ -165,8 +165,21 @@ impl MethodNotAllowed for TahoeError {
     }
 }
 
+/// `wait` in whole seconds, rounded up: a client that waits that long finds a slot (DRF
+/// truncates, which can send a client back a fraction of a second too early).
+fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn waits_are_rounded_up_to_whole_seconds() {
+        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(whole_seconds(Duration::from_secs(30)), 30);
+        assert_eq!(whole_seconds(Duration::from_millis(30_001)), 31);
+    }
+
     use actix_web::body::to_bytes;
 
     use super::*;

@@ -19,7 +19,7 @@ use tenantry_registration::registration::{
     RegistrationError, RegistrationForm, check_available, ensure_open, prepare_registration,
     record_registration,
 };
-use tenantry_registration::{ApiToken, TokenDigest, TokenScope};
+use tenantry_registration::{ApiToken, TokenDigest, TokenScope, throttle};
 use tenantry_tenant::{Actor, DomainName, RequestContext, Tenant};
 
 pub use error::{TahoeError, Version};
@@ -46,6 +46,7 @@ async fn head(
     request: HttpRequest,
 ) -> Result<HttpResponse, TahoeError> {
     let token = authenticate(&state, &request).await?;
+    throttled(&state, &token).await?;
     serving_tenant(&state, &request, &token).await?;
     Ok(HttpResponse::Ok().finish())
 }
@@ -76,12 +77,7 @@ async fn register(
     version: Version,
 ) -> Result<i64, TahoeError> {
     let token = authenticate(state, request).await?;
-    if let Err(wait) = state
-        .registrations
-        .acquire(token.id, state.monotonic_clock.now())
-    {
-        return Err(TahoeError::Throttled(wait.0));
-    }
+    throttled(state, &token).await?;
     let tenant = serving_tenant(state, request, &token).await?;
     let body = form::read(request, payload.into_inner()).await?;
     if let Some(field) = body.first_unusable(&["username", "email", "name", "password"]) {
@@ -176,6 +172,22 @@ async fn authenticate(
     match found {
         Some(token) if token.is_active() => Ok(token),
         _ => Err(TahoeError::InvalidToken),
+    }
+}
+
+/// Counts the request against its token's rate, as DRF's `SimpleRateThrottle` does: at
+/// most `registration_rate.limit` requests (of any method) in any 60 seconds, else 429 with
+/// the wait until the oldest leaves the window. The count is kept in the database in its
+/// own write transaction, so every node sharing it enforces one limit (nodes' clocks may
+/// differ by their skew; the window is read on the node's clock).
+async fn throttled(state: &web::Data<AppState>, token: &ApiToken) -> Result<(), TahoeError> {
+    let (token_id, now, rate) = (token.id, state.clock.now(), state.registration_rate);
+    let wait = state
+        .write(move |session| Ok(throttle(session, token_id, now, rate)?))
+        .await?;
+    match wait {
+        Some(wait) => Err(TahoeError::Throttled(wait)),
+        None => Ok(()),
     }
 }
 

@@ -1,0 +1,2 @@
+-- Reverses up.sql.
+DROP TABLE token_requests;
