@@ -27,7 +27,14 @@ use crate::config::ServerConfig;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let admin_password = cli.config.admin_password.clone();
     let config = ServerConfig::from(cli.config);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(
+        command,
+        Command::Serve | Command::Migrate | Command::Admin(_)
+    ) {
+        create_default_data_directory(&config)?;
+    }
+    match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
         Command::Admin(AdminCommand::Create(args)) => {
@@ -117,11 +124,48 @@ fn migrate(config: &ServerConfig) -> anyhow::Result<()> {
 }
 
 /// Opens the database as `tenantry migrate` and `admin create` do (migrating it first).
+/// The database of a command that only reads (`hosts`, `eox-tenant export`): it must exist
+/// and be migrated; nothing is created.
 fn open_database(config: &ServerConfig) -> anyhow::Result<tenantry_store::Database> {
-    Ok(tenantry_store::Database::connect(
+    tenantry_store::Database::open_existing(
         &config.database_url,
         tenantry_store::PoolOptions::default(),
-    )?)
+    )
+    .with_context(|| {
+        format!(
+            "cannot read the database {} (set TENANTRY_DATABASE_URL or --database-url to \
+             the one `tenantry serve` uses)",
+            config.database_url.redacted()
+        )
+    })
+}
+
+/// Creates `data/` (owner only) when the database is the default `sqlite://data/tenantry.db`
+/// and it is missing. Any other SQLite path must be in a directory that exists: a mistyped
+/// path is an error, not a new empty database.
+fn create_default_data_directory(config: &ServerConfig) -> anyhow::Result<()> {
+    let default = tenantry_store::DatabaseUrl::parse(cli::DEFAULT_DATABASE_URL)?;
+    let Some(path) = default.sqlite_path() else {
+        return Ok(());
+    };
+    if config.database_url.sqlite_path() != Some(path) {
+        return Ok(());
+    }
+    let Some(directory) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    else {
+        return Ok(());
+    };
+    if !directory.is_dir() {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(directory)
+            .with_context(|| format!("cannot create {}", directory.display()))?;
+    }
+    Ok(())
 }
 
 /// The password of `tenantry admin …`: from stdin or the environment, never a flag.

@@ -269,3 +269,59 @@ fn stop(mut child: Child, lines: &mpsc::Receiver<String>) -> Vec<String> {
     assert!(exit.success(), "SIGTERM is a clean stop, got {exit:?}");
     drain(lines)
 }
+
+#[test]
+fn reading_commands_create_nothing_and_name_the_database_they_looked_for() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    for args in [&["hosts"][..], &["eox-tenant", "export"][..]] {
+        let mut command = Command::new(BINARY);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(elsewhere.path())
+            .args(args);
+        let output = run(&mut command, "");
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("there is no database at data/tenantry.db"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !elsewhere.path().join("data").exists(),
+            "{args:?} created ./data"
+        );
+    }
+}
+
+#[test]
+fn a_database_in_a_missing_directory_is_refused_and_the_default_one_is_created() {
+    let root = tempfile::tempdir().unwrap();
+    let mut typo = tenantry(&root.path().join("nonexistent/dir"));
+    let output = run(typo.arg("migrate"), "");
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("does not exist"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!root.path().join("nonexistent").exists());
+
+    let mut default = Command::new(BINARY);
+    default
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(root.path())
+        .arg("migrate");
+    let output = run(&mut default, "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(root.path().join("data/tenantry.db").is_file());
+    let mut hosts = Command::new(BINARY);
+    hosts
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(root.path())
+        .arg("hosts");
+    let output = run(&mut hosts, "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}

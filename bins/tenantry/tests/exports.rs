@@ -70,6 +70,7 @@ fn seed(data: &Path) {
 #[test]
 fn hosts_prints_three_lines_for_every_active_tenant() {
     let data = tempfile::tempdir().unwrap();
+    assert!(tenantry(data.path(), &["migrate"]).status.success());
     assert_eq!(
         stdout(&tenantry(data.path(), &["hosts"])),
         "",

@@ -67,7 +67,7 @@ mod tests;
 
 pub use connection::{AsDbConnection, DbConnection, MultiBackend};
 pub use error::{StoreError, map_diesel_error};
-pub use migrations::{revert_all, run_pending};
+pub use migrations::{pending, revert_all, run_pending};
 pub use operators::{
     OperatorRecord, count_operators, create_operator, find_operator, set_operator_password,
 };

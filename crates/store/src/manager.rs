@@ -100,17 +100,21 @@ pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
-/// A new SQLite connection to the file at `path` with tenantry's pragmas; creates the
-/// file's parent directory when it is missing, and the file itself with
-/// [`DATABASE_FILE_MODE`] before SQLite would create it readable by everyone.
+/// A new SQLite connection to the file at `path` with tenantry's pragmas; creates the file
+/// with [`DATABASE_FILE_MODE`] before SQLite would create it readable by everyone. Its
+/// directory must exist: a mistyped path is refused, not created (the binary creates its
+/// default data directory itself).
 pub(crate) fn establish_sqlite(path: &Path) -> Result<SqliteConnection, StoreError> {
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
+        && !parent.is_dir()
     {
-        std::fs::create_dir_all(parent).map_err(|error| {
-            StoreError::Unavailable(format!("cannot create {}: {error}", parent.display()))
-        })?;
+        return Err(StoreError::Unavailable(format!(
+            "cannot create {}: the directory {} does not exist",
+            path.display(),
+            parent.display()
+        )));
     }
     match create_private_file(path) {
         Ok(_) => {}

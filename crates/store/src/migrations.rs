@@ -33,6 +33,25 @@ pub fn run_pending(url: &DatabaseUrl) -> Result<Vec<String>, StoreError> {
     }
 }
 
+/// The migrations not yet applied to the database at `url`, oldest first, without applying
+/// them (empty when it is up to date).
+pub fn pending(url: &DatabaseUrl) -> Result<Vec<String>, StoreError> {
+    fn names<DB: DieselBackend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+    ) -> Result<Vec<String>, StoreError> {
+        let pending = conn.pending_migrations(source).map_err(migration_error)?;
+        Ok(pending
+            .iter()
+            .map(|migration| migration.name().to_string())
+            .collect())
+    }
+    match url.sqlite_path() {
+        Some(path) => names(&mut establish_sqlite(path)?, SQLITE_MIGRATIONS),
+        None => names(&mut establish_postgres(url)?, POSTGRES_MIGRATIONS),
+    }
+}
+
 /// Reverts every applied migration, newest first, and returns their names. This drops
 /// all of tenantry's data: it exists for tests of the `down.sql` scripts.
 pub fn revert_all(url: &DatabaseUrl) -> Result<Vec<String>, StoreError> {

@@ -73,6 +73,49 @@ impl Database {
         for name in &applied {
             log::info!("applied migration {name} to {}", url.redacted());
         }
+        let database = Self::pooled(url, options)?;
+        let filled = tenants::backfill_search_text(database.conn()?.db_connection())?;
+        if filled > 0 {
+            log::info!("wrote the search text of {filled} tenants stored before it existed");
+        }
+        if !tenants::search_is_indexed(database.conn()?.db_connection())? {
+            log::warn!(
+                "tenant search reads every tenant: the pg_trgm extension could not be \
+                 created (install PostgreSQL's contrib package, or have a superuser run \
+                 CREATE EXTENSION pg_trgm, then create the index of migration \
+                 2026-11-30-000013_tenant_search)"
+            );
+        }
+        Ok(database)
+    }
+
+    /// A pool over a database that already exists and is migrated, for commands that only
+    /// read: nothing is created or migrated. An SQLite file that does not exist is
+    /// [`StoreError::Unavailable`] naming the path; a database with migrations to apply is
+    /// [`StoreError::Migration`] saying to run `tenantry migrate`.
+    pub fn open_existing(url: &DatabaseUrl, options: PoolOptions) -> Result<Database, StoreError> {
+        if let Some(path) = url.sqlite_path()
+            && !path.is_file()
+        {
+            return Err(StoreError::Unavailable(format!(
+                "there is no database at {}",
+                path.display()
+            )));
+        }
+        let pending = migrations::pending(url)?;
+        if !pending.is_empty() {
+            return Err(StoreError::Migration(format!(
+                "{} is not up to date ({} migrations to apply, from {}): run `tenantry migrate`",
+                url.redacted(),
+                pending.len(),
+                pending.first().map_or("", String::as_str)
+            )));
+        }
+        Self::pooled(url, options)
+    }
+
+    /// The pool, with nothing checked or changed.
+    fn pooled(url: &DatabaseUrl, options: PoolOptions) -> Result<Database, StoreError> {
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(1))
@@ -81,18 +124,6 @@ impl Database {
                 ConnectionManager::new(url.clone())
                     .with_statement_timeout(options.statement_timeout),
             )?;
-        let filled = tenants::backfill_search_text(pool.get()?.db_connection())?;
-        if filled > 0 {
-            log::info!("wrote the search text of {filled} tenants stored before it existed");
-        }
-        if !tenants::search_is_indexed(pool.get()?.db_connection())? {
-            log::warn!(
-                "tenant search reads every tenant: the pg_trgm extension could not be \
-                 created (install PostgreSQL's contrib package, or have a superuser run \
-                 CREATE EXTENSION pg_trgm, then create the index of migration \
-                 2026-11-30-000013_tenant_search)"
-            );
-        }
         Ok(Database {
             pool,
             backend: url.backend(),

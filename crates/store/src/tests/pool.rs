@@ -150,14 +150,22 @@ fn a_full_sqlite_database_is_unavailable() {
 }
 
 #[test]
-fn sqlite_creates_missing_parent_directories() {
+fn sqlite_creates_a_missing_file_in_an_existing_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nested/deeper/tenantry.db");
+    let path = dir.path().join("tenantry.db");
     let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
     let database = Database::connect(&url, PoolOptions::default()).unwrap();
     database.ping().unwrap();
     assert_eq!(database.backend(), Backend::Sqlite);
     assert!(path.exists());
+}
+
+/// The error of a refused open.
+fn refused(opened: Result<Database, StoreError>) -> StoreError {
+    match opened {
+        Ok(_) => panic!("the database was opened"),
+        Err(error) => error,
+    }
 }
 
 #[test]
@@ -218,4 +226,42 @@ fn invalid_urls_are_refused_before_connecting() {
             "{error}"
         );
     }
+}
+
+#[test]
+fn a_missing_directory_is_refused_not_created() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("nonexistent/dir/x.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let error = refused(Database::connect(&url, PoolOptions::default()));
+    assert!(error.to_string().contains("does not exist"), "{error}");
+    assert!(!root.path().join("nonexistent").exists(), "nothing created");
+}
+
+#[test]
+fn reading_commands_open_only_an_existing_migrated_database() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("tenantry.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let missing = refused(Database::open_existing(&url, PoolOptions::default()));
+    assert!(
+        missing.to_string().contains(&path.display().to_string()),
+        "names the path: {missing}"
+    );
+    assert!(!path.exists(), "not created");
+
+    drop(crate::manager::establish(&url).unwrap());
+    let unmigrated = refused(Database::open_existing(&url, PoolOptions::default()));
+    assert!(
+        matches!(unmigrated, StoreError::Migration(_)),
+        "{unmigrated}"
+    );
+    assert!(
+        unmigrated.to_string().contains("tenantry migrate"),
+        "{unmigrated}"
+    );
+    assert!(crate::pending(&url).unwrap().len() > 1, "still unmigrated");
+
+    drop(Database::connect(&url, PoolOptions::default()).unwrap());
+    assert!(Database::open_existing(&url, PoolOptions::default()).is_ok());
 }

@@ -74,6 +74,7 @@ fn mode(path: &Path) -> u32 {
 fn sqlite_files_are_readable_by_their_owner_only() {
     let dir = temp_dir();
     let control = dir.path().join("data").join("tenantry.db");
+    std::fs::create_dir(dir.path().join("data")).unwrap();
     let database = crate::Database::connect(
         &DatabaseUrl::sqlite(control.clone()),
         crate::PoolOptions::default(),
