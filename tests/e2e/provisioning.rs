@@ -200,3 +200,65 @@ async fn tenant_roles_are_confined() {
         .to_string();
     assert!(crossed.contains("permission denied"), "{crossed}");
 }
+
+/// A PostgreSQL user without CREATEDB and CREATEROLE: tenantry starts, and a hosting create
+/// is answered with the missing privileges and the statement that grants them.
+#[actix_web::test]
+#[cfg_attr(not(tenantry_postgres), ignore = "TENANTRY_TEST_POSTGRES_URL is unset")]
+async fn a_user_that_cannot_create_databases_is_told_which_privilege_is_missing() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let url = database.url_string();
+    let (server, rest) = url.rsplit_once('/').unwrap();
+    let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let role = format!("limited_{name}");
+    let mut admin = PgConnection::establish(&url).unwrap();
+    for statement in [
+        format!("CREATE ROLE \"{role}\" LOGIN PASSWORD 'limited-password' NOCREATEDB NOCREATEROLE"),
+        format!("ALTER DATABASE \"{name}\" OWNER TO \"{role}\""),
+    ] {
+        diesel::sql_query(statement).execute(&mut admin).unwrap();
+    }
+    let host = server.rsplit_once('@').map_or(server, |(_, host)| host);
+    let limited = format!("postgres://{role}:limited-password@{host}/{name}?{query}");
+    let app = TestApp::spawn_with(database, |config| {
+        config.database_url = tenantry_store::DatabaseUrl::parse(&limited).unwrap();
+    })
+    .await;
+    let reply = panel(
+        &app,
+        "/api/create-tenant",
+        json!({"serviceId": "limited", "domain": "limited.example.com"}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        reply.text
+    );
+    let message = reply.json["message"]
+        .as_str()
+        .unwrap_or(&reply.text)
+        .to_owned();
+    assert!(
+        message.contains(&format!(
+            "the PostgreSQL user {role} lacks CREATEDB and CREATEROLE"
+        )),
+        "{}",
+        reply.text
+    );
+    assert!(message.contains("ALTER ROLE"), "{}", reply.text);
+    assert!(!reply.text.contains("limited-password"), "{}", reply.text);
+
+    drop(admin);
+    let database = app.stop_and_keep_database().await;
+    drop(database);
+    // The test database went with its connections; the role is dropped from the server's.
+    let mut server_admin =
+        PgConnection::establish(&std::env::var("TENANTRY_TEST_POSTGRES_URL").unwrap()).unwrap();
+    diesel::sql_query(format!("DROP ROLE IF EXISTS \"{role}\""))
+        .execute(&mut server_admin)
+        .unwrap();
+}

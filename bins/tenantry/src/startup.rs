@@ -223,6 +223,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         config.tenant_db_connection_limit,
     ));
     reconcile_provisioning(&database, &provisioner).await;
+    check_provisioning(&provisioner).await;
     let outbox = StoreOutbox::new(database.clone());
     let backend: Arc<dyn Storage> = Arc::new(StoreBackend {
         database,
@@ -259,6 +260,18 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
 /// Drops the tenant databases that creates interrupted by a crash left behind (their
 /// provisioning intents without a tenant). A failure is logged, never fatal: the intents
 /// stay, and the next start-up or the next create of that tenant clears them.
+/// Warns at start-up when tenant databases cannot be created (on PostgreSQL, a user
+/// without CREATEDB or CREATEROLE): the server still starts, and each hosting-panel create
+/// answers with the same message.
+async fn check_provisioning(provisioner: &Arc<dyn DatabaseProvisioner>) {
+    let provisioner = Arc::clone(provisioner);
+    match spawn_blocking(move || provisioner.check()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => log::warn!("tenant databases cannot be created: {error}"),
+        Err(error) => log::warn!("cannot check whether tenant databases can be created: {error}"),
+    }
+}
+
 async fn reconcile_provisioning(database: &Database, provisioner: &Arc<dyn DatabaseProvisioner>) {
     let database = database.clone();
     let provisioner = Arc::clone(provisioner);

@@ -203,6 +203,11 @@ pub enum ProvisionError {
     /// The database (or, on PostgreSQL, its role) already exists; nothing was changed.
     #[error("the tenant's database already exists")]
     AlreadyExists,
+    /// The server refuses: tenantry's database user lacks a privilege that creating
+    /// tenant databases needs. The text names it and says how to grant it; it may be shown
+    /// to operators.
+    #[error("{0}")]
+    MissingPrivilege(String),
     /// Anything else. The text is for logs, never for clients, and never holds a password.
     #[error("database provisioning failed: {0}")]
     Failed(String),
@@ -231,6 +236,16 @@ pub trait DatabaseProvisioner: Send + Sync {
     fn claim(&self, tenant: &TenantName) -> Result<Option<ProvisioningClaim>, ProvisionError> {
         let _ = tenant;
         Ok(Some(ProvisioningClaim::new(())))
+    }
+
+    /// Whether this provisioner can create databases at all (on PostgreSQL: whether its
+    /// user may create databases and roles); [`ProvisionError::MissingPrivilege`] saying
+    /// what is missing. The default can.
+    ///
+    /// # Errors
+    /// [`ProvisionError::MissingPrivilege`], or `Failed` when it cannot tell.
+    fn check(&self) -> Result<(), ProvisionError> {
+        Ok(())
     }
 
     /// Creates the database of `tenant`, named by [`database_identifier`], and returns

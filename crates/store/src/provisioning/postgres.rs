@@ -134,9 +134,16 @@ impl DatabaseProvisioner for PostgresProvisioner {
         Ok(locked.locked.then(|| ProvisioningClaim::new(conn)))
     }
 
+    /// Reads the user's `rolsuper`, `rolcreatedb` and `rolcreaterole`: a tenant needs a
+    /// role and a database of its own.
+    fn check(&self) -> Result<(), ProvisionError> {
+        check_privileges(&mut self.connect()?)
+    }
+
     fn create(&self, tenant: &TenantName) -> Result<DatabaseCredentials, ProvisionError> {
         let name = self.identifier(tenant);
         let mut conn = self.connect()?;
+        check_privileges(&mut conn)?;
         if role_exists(&mut conn, &name)? || database_exists(&mut conn, &name)? {
             return Err(ProvisionError::AlreadyExists);
         }
@@ -258,6 +265,49 @@ fn exists(conn: &mut PgConnection, sql: &str, name: &str) -> Result<bool, Provis
         .get_result(conn)
         .map_err(|error| ProvisionError::Failed(error.to_string()))?;
     Ok(found.count > 0)
+}
+
+/// [`ProvisionError::MissingPrivilege`] unless the connection's user is a superuser or may
+/// create both databases and roles.
+fn check_privileges(conn: &mut PgConnection) -> Result<(), ProvisionError> {
+    #[derive(QueryableByName)]
+    struct Privileges {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Bool)]
+        superuser: bool,
+        #[diesel(sql_type = Bool)]
+        create_database: bool,
+        #[diesel(sql_type = Bool)]
+        create_role: bool,
+    }
+    let found: Privileges = diesel::sql_query(
+        "SELECT rolname::text AS name, rolsuper AS superuser, rolcreatedb AS create_database, \
+         rolcreaterole AS create_role FROM pg_roles WHERE rolname = current_user",
+    )
+    .get_result(conn)
+    .map_err(|error| ProvisionError::Failed(error.to_string()))?;
+    if found.superuser {
+        return Ok(());
+    }
+    let missing: Vec<&str> = [
+        (!found.create_database).then_some("CREATEDB"),
+        (!found.create_role).then_some("CREATEROLE"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ProvisionError::MissingPrivilege(format!(
+        "the PostgreSQL user {} lacks {} and cannot create tenant databases: run \
+         ALTER ROLE {} {} as a superuser",
+        found.name,
+        missing.join(" and "),
+        quote_identifier(&found.name),
+        missing.join(" ")
+    )))
 }
 
 /// Runs one statement on its own (autocommit). A clash with an existing role or database

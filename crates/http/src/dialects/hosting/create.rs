@@ -275,6 +275,7 @@ async fn provision(
                 ProvisionError::AlreadyExists => {
                     HostingError::Conflict("A database for this tenant already exists".into())
                 }
+                ProvisionError::MissingPrivilege(text) => HostingError::ProvisioningRefused(text),
                 other => HostingError::ProvisioningFailed(other.to_string()),
             })
         }

@@ -25,6 +25,10 @@ pub enum HostingError {
     /// Provisioning the tenant's database failed; nothing was kept.
     #[error("{0}")]
     ProvisioningFailed(String),
+    /// The database server refuses to create tenant databases for tenantry's user: the
+    /// text names the missing privilege and the fix (it holds no secret).
+    #[error("The tenant's database could not be provisioned: {0}; nothing was created")]
+    ProvisioningRefused(String),
     /// Anything the shared error type answers (authentication, storage faults).
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -70,7 +74,9 @@ impl ResponseError for HostingError {
             HostingError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HostingError::UnknownTenant => StatusCode::NOT_FOUND,
             HostingError::Conflict(_) => StatusCode::CONFLICT,
-            HostingError::ProvisioningFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            HostingError::ProvisioningFailed(_) | HostingError::ProvisioningRefused(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             HostingError::Api(error) => error.status_code(),
         }
     }
