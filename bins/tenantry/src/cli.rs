@@ -28,7 +28,22 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenantry.db";
 
 /// tenantry: provisions tenants and registers their users.
 #[derive(Debug, Parser)]
-#[command(name = "tenantry", version, about)]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Provisions Open edX tenants and registers their users, behind the APIs their tools \
+             already call (canonical admin, Open edX, hosting panel, Tahoe).",
+    long_about = "Provisions Open edX tenants and registers their users, behind the APIs their \
+                  tools already call (canonical admin, Open edX, hosting panel, Tahoe).\n\n\
+                  Run without a command, it serves HTTP (`tenantry serve`). Every option also \
+                  reads its TENANTRY_* environment variable and may come before or after the \
+                  command; the options under a heading marked (serve) matter only to the \
+                  server.",
+    after_help = "Examples:\n  tenantry                                  serve on 127.0.0.1:8080, SQLite in ./data\n  \
+                  tenantry migrate                          apply migrations and exit\n  \
+                  tenantry admin create --username ops --password-stdin\n  \
+                  tenantry hosts --ip 10.0.0.5               hosts-file lines of every active tenant"
+)]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -117,7 +132,7 @@ pub struct CreateOperatorArgs {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
-    #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_URL", help_heading = "Database", default_value = DEFAULT_DATABASE_URL,
           value_parser = Hidden(parse_database_url), hide_env_values = true)]
     pub database_url: DatabaseUrl,
     /// Address to listen on.
@@ -125,6 +140,7 @@ pub struct ConfigArgs {
         long,
         global = true,
         env = "TENANTRY_BIND",
+        help_heading = "Server (serve)",
         default_value = "127.0.0.1:8080"
     )]
     pub bind: SocketAddr,
@@ -133,6 +149,7 @@ pub struct ConfigArgs {
         long,
         global = true,
         env = "TENANTRY_ADMIN_USERNAME",
+        help_heading = "First operator (serve)",
         default_value = "admin"
     )]
     pub admin_username: String,
@@ -141,85 +158,91 @@ pub struct ConfigArgs {
     #[arg(
         long,
         global = true,
-        env = "TENANTRY_ADMIN_PASSWORD",
+        env = "TENANTRY_ADMIN_PASSWORD", help_heading = "First operator (serve)",
         hide_env_values = true,
         value_parser = parse_secret
     )]
     pub admin_password: Option<SecretString>,
     /// Base domain of generated tenant URLs.
-    #[arg(long, global = true, env = "TENANTRY_BASE_DOMAIN", default_value = "local.openedx.io",
+    #[arg(long, global = true, env = "TENANTRY_BASE_DOMAIN", help_heading = "Tenants", default_value = "local.openedx.io",
           value_parser = parse_domain)]
     pub base_domain: DomainName,
     /// URL profile: `dev` (Tutor dev ports, http) or `prod` (https, no ports).
-    #[arg(long, global = true, env = "TENANTRY_URL_PROFILE", default_value = "dev",
+    #[arg(long, global = true, env = "TENANTRY_URL_PROFILE", help_heading = "Tenants", default_value = "dev",
           value_parser = parse_profile)]
     pub url_profile: UrlProfile,
     /// Key that signs the JWTs of `/oauth/token`, at least 32 characters. When unset, one
     /// is generated once and kept in the database, shared by every node using it.
-    #[arg(long, global = true, env = "TENANTRY_JWT_SECRET", hide_env_values = true,
+    #[arg(long, global = true, env = "TENANTRY_JWT_SECRET", help_heading = "Server (serve)", hide_env_values = true,
           value_parser = Hidden(parse_jwt_secret))]
     pub jwt_secret: Option<SecretString>,
     /// HTTP worker threads, 1–1024 (default: one per CPU).
-    #[arg(long, global = true, env = "TENANTRY_WORKERS",
+    #[arg(long, global = true, env = "TENANTRY_WORKERS", help_heading = "Server (serve)",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
     /// Seconds a client may take to send a request's head, and again its body; slower
     /// ones are answered 408 and disconnected.
-    #[arg(long, global = true, env = "TENANTRY_READ_TIMEOUT", default_value = "10",
+    #[arg(long, global = true, env = "TENANTRY_READ_TIMEOUT", help_heading = "Server (serve)", default_value = "10",
           value_parser = parse_seconds)]
     pub read_timeout: Duration,
     /// The most client connections open at once; further ones wait to be accepted. Keep it
     /// below the process's open-file limit (`ulimit -n`).
-    #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS", default_value = "10000",
+    #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS", help_heading = "Server (serve)", default_value = "10000",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
     /// The most connections one client address may hold at once; more are answered 429
     /// and closed at once. Addresses in `--trusted-proxies` are not limited.
-    #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS_PER_CLIENT", default_value = "256",
+    #[arg(long, global = true, env = "TENANTRY_MAX_CONNECTIONS_PER_CLIENT", help_heading = "Server (serve)", default_value = "256",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_client: u32,
     /// Seconds a request waits for the database before answering 503; also PostgreSQL's
     /// `statement_timeout` on tenantry's connections.
-    #[arg(long, global = true, env = "TENANTRY_DATABASE_TIMEOUT", default_value = "4",
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_TIMEOUT", help_heading = "Database", default_value = "4",
           value_parser = parse_seconds)]
     pub database_timeout: Duration,
     /// Connections tenantry keeps to its own database (1–100; see docs/performance.md for
     /// how the default was chosen).
-    #[arg(long, global = true, env = "TENANTRY_DATABASE_POOL_SIZE",
+    #[arg(long, global = true, env = "TENANTRY_DATABASE_POOL_SIZE", help_heading = "Database",
           default_value_t = tenantry_store::PoolOptions::default().max_size,
           value_parser = clap::value_parser!(u32).range(1..=100))]
     pub database_pool_size: u32,
     /// Threads that hash and verify passwords (argon2id, 19 MiB each; default: one per CPU).
-    #[arg(long, global = true, env = "TENANTRY_HASH_THREADS",
+    #[arg(long, global = true, env = "TENANTRY_HASH_THREADS", help_heading = "Server (serve)",
           value_parser = clap::value_parser!(u16).range(1..))]
     pub hash_threads: Option<u16>,
     /// Password hashing jobs that may wait for a thread; beyond that requests get 503 with
     /// `Retry-After`.
-    #[arg(long, global = true, env = "TENANTRY_HASH_QUEUE", default_value = "64")]
+    #[arg(
+        long,
+        global = true,
+        env = "TENANTRY_HASH_QUEUE",
+        help_heading = "Server (serve)",
+        default_value = "64"
+    )]
     pub hash_queue: u16,
     /// SMTP server for outbox emails: `smtp://[USER:PASSWORD@]HOST:PORT` (plain),
     /// `…?tls=starttls`, or `smtps://…` (TLS). When unset, emails are only logged
     /// (recipient and subject) and marked delivered.
-    #[arg(long, global = true, env = "TENANTRY_SMTP_URL", hide_env_values = true,
+    #[arg(long, global = true, env = "TENANTRY_SMTP_URL", help_heading = "Email (serve)", hide_env_values = true,
           value_parser = Hidden(parse_smtp_url))]
     pub smtp_url: Option<SmtpUrl>,
     /// Sender of outbox emails, e.g. `Example <no-reply@example.com>`.
-    #[arg(long, global = true, env = "TENANTRY_MAIL_FROM", default_value = DEFAULT_MAIL_FROM,
+    #[arg(long, global = true, env = "TENANTRY_MAIL_FROM", help_heading = "Email (serve)", default_value = DEFAULT_MAIL_FROM,
           value_parser = parse_mailbox)]
     pub mail_from: Mailbox,
     /// Public base URL of this service, e.g. `https://accounts.example.com`, for links in
     /// emails.
-    #[arg(long, global = true, env = "TENANTRY_PUBLIC_URL", value_parser = parse_public_url)]
+    #[arg(long, global = true, env = "TENANTRY_PUBLIC_URL", help_heading = "Email (serve)", value_parser = parse_public_url)]
     pub public_url: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client, as
     /// comma-separated IP addresses and CIDR networks (`10.0.0.1,10.1.0.0/16`). Default:
     /// none, and the TCP peer is the client.
-    #[arg(long, global = true, env = "TENANTRY_TRUSTED_PROXIES", default_value = "",
+    #[arg(long, global = true, env = "TENANTRY_TRUSTED_PROXIES", help_heading = "Server (serve)", default_value = "",
           hide_default_value = true, value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
     /// Connections each tenant's PostgreSQL role may hold at once (`CONNECTION LIMIT`,
     /// set when the role is created; `-1` is not accepted: there is always a limit).
-    #[arg(long, global = true, env = "TENANTRY_TENANT_DB_CONNECTION_LIMIT",
+    #[arg(long, global = true, env = "TENANTRY_TENANT_DB_CONNECTION_LIMIT", help_heading = "Tenants",
           default_value_t = tenantry_store::provisioning::DEFAULT_CONNECTION_LIMIT)]
     pub tenant_db_connection_limit: u32,
 }
@@ -329,6 +352,17 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_speaks_to_users_and_groups_the_options() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.starts_with("Provisions Open edX tenants"), "{help}");
+        assert!(!help.contains("wiring"), "not the crate's description");
+        for heading in ["Database:", "Server (serve):", "Email (serve):", "Tenants:"] {
+            assert!(help.contains(heading), "{heading} in {help}");
+        }
+        assert!(help.contains("tenantry admin create --username ops --password-stdin"));
     }
 
     #[test]
