@@ -78,6 +78,10 @@ impl Database {
         if filled > 0 {
             log::info!("wrote the search text of {filled} tenants stored before it existed");
         }
+        let filled = tenants::backfill_user_search_text(database.conn()?.db_connection())?;
+        if filled > 0 {
+            log::info!("wrote the search text of {filled} users stored before it existed");
+        }
         if !tenants::search_is_indexed(database.conn()?.db_connection())? {
             log::warn!(
                 "tenant search reads every tenant: the pg_trgm extension could not be \

@@ -126,6 +126,8 @@ diesel::table! {
         is_tenant_admin -> Bool,
         created_at -> Timestamp,
         activated_at -> Nullable<Timestamp>,
+        /// Username, email and name, case-folded, one per line (`tenantry_tenant::search`).
+        search_text -> Nullable<Text>,
     }
 }
 

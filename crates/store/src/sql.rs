@@ -2,12 +2,6 @@
 
 use crate::StoreError;
 
-diesel::define_sql_function! {
-    /// SQL `lower(text)`: ASCII case folding on SQLite, the database's locale on
-    /// PostgreSQL. Applied to both sides of a comparison, so each backend is consistent.
-    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
 /// The `LIKE` escape character used with [`escape_like`].
 pub(crate) const LIKE_ESCAPE: char = '\\';
 

@@ -26,12 +26,21 @@ pub fn fold(text: &str) -> String {
 /// The folded text a search looks in: the name, the display name and each host, one per
 /// line.
 pub fn searchable_text(name: &TenantName, profile: &TenantProfile, domains: &[Domain]) -> String {
-    let mut text = fold(name.as_str());
-    text.push(FIELD_SEPARATOR);
-    text.push_str(&fold(&profile.display_name));
-    for domain in domains {
-        text.push(FIELD_SEPARATOR);
-        text.push_str(&fold(domain.host.as_str()));
+    let fields = [name.as_str(), profile.display_name.as_str()]
+        .into_iter()
+        .chain(domains.iter().map(|domain| domain.host.as_str()));
+    searchable_fields(fields)
+}
+
+/// `fields`, each [`fold`]ed, one per line: the text a search of any record looks in (a
+/// tenant's, a user's username, email and name).
+pub fn searchable_fields<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
+    let mut text = String::new();
+    for (index, field) in fields.into_iter().enumerate() {
+        if index > 0 {
+            text.push(FIELD_SEPARATOR);
+        }
+        text.push_str(&fold(field));
     }
     text
 }

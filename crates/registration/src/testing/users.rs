@@ -1,6 +1,7 @@
 //! Users, their single-use links and impersonation secrets.
 
 use chrono::{DateTime, Utc};
+use tenantry_tenant::search;
 use tenantry_tenant::testing::page_of;
 use tenantry_tenant::{Page, RepositoryError, TenantId};
 
@@ -101,16 +102,19 @@ impl UserRepository for InMemorySession {
         query: &UserQuery,
     ) -> Result<Page<User>, RepositoryError> {
         self.failures.check("list_users")?;
-        let needle = query.search.as_deref().map(str::to_lowercase);
+        let needle = query.search.as_deref().map(search::fold);
         let matches: Vec<&User> = self
             .users
             .iter()
             .filter(|user| user.tenant_id == tenant)
             .filter(|user| {
                 needle.as_deref().is_none_or(|needle| {
-                    user.username.as_str().to_lowercase().contains(needle)
-                        || user.email.normalized().contains(needle)
-                        || user.name.as_str().to_lowercase().contains(needle)
+                    let text = search::searchable_fields([
+                        user.username.as_str(),
+                        user.email.as_str(),
+                        user.name.as_str(),
+                    ]);
+                    search::finds(&text, needle)
                 })
             })
             .collect();

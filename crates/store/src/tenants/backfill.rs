@@ -1,11 +1,13 @@
-//! Filling in `tenants.search_text` for rows stored before the column existed.
+//! Filling in `tenants.search_text` and `users.search_text` for rows stored before the
+//! columns existed.
 
 use diesel::prelude::*;
 use tenantry_tenant::search::searchable_text;
 
-use crate::schema::tenants;
+use crate::schema::{tenants, users};
 use crate::tenants::domains as tenant_domains;
 use crate::tenants::rows::TenantRow;
+use crate::users::user_search_text;
 use crate::{DbConnection, StoreError};
 
 /// Rows read and written per transaction.
@@ -60,4 +62,35 @@ fn backfill_batch(conn: &mut DbConnection, after: i64) -> Result<(Option<i64>, u
         written += 1;
     }
     Ok((Some(last), written))
+}
+
+/// Writes the search text of every user that has none yet (rows stored before migration
+/// `…000015_user_search`), a batch per transaction, and returns how many it wrote.
+pub fn backfill_user_search_text(conn: &mut DbConnection) -> Result<u64, StoreError> {
+    let mut after = 0_i64;
+    let mut written = 0_u64;
+    loop {
+        let batch = conn.write_transaction(|conn| {
+            let rows: Vec<(i64, String, String, String)> = users::table
+                .filter(users::search_text.is_null())
+                .filter(users::id.gt(after))
+                .order(users::id)
+                .limit(BATCH)
+                .select((users::id, users::username, users::email, users::name))
+                .load(conn)?;
+            for (id, username, email, name) in &rows {
+                diesel::update(users::table.filter(users::id.eq(id)))
+                    .set(users::search_text.eq(user_search_text(username, email, name)))
+                    .execute(conn)?;
+            }
+            Ok::<_, StoreError>(rows.last().map(|row| (row.0, rows.len() as u64)))
+        })?;
+        match batch {
+            Some((last, count)) => {
+                after = last;
+                written += count;
+            }
+            None => return Ok(written),
+        }
+    }
 }

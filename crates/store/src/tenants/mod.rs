@@ -14,7 +14,7 @@ mod repository;
 mod rows;
 mod search;
 
-pub(crate) use backfill::backfill_search_text;
+pub(crate) use backfill::{backfill_search_text, backfill_user_search_text};
 #[cfg(test)]
 pub(crate) use repository::insert_before_search_text;
 pub(crate) use rows::{from_json, to_json};

@@ -22,7 +22,7 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 10] = [
+const ALL: [&str; 11] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
@@ -33,6 +33,7 @@ const ALL: [&str; 10] = [
     "2026-11-30-000012_live_tenants_index",
     "2026-11-30-000013_tenant_search",
     "2026-11-30-000014_token_requests",
+    "2026-11-30-000015_user_search",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -134,6 +135,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     drop(conn);
     let revert_last = || revert_last(&url);
     assert_eq!(searchable_tenants(test).unwrap(), 1);
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert!(searchable_tenants(test).is_err(), "the search text goes");
@@ -146,6 +148,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         1,
         "filled in when the store connects"
     );
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
@@ -155,6 +158,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         "the index goes, the rows stay"
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[7..]);
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
@@ -162,6 +166,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert!(intent_rows(test).is_err());
     assert_eq!(run_pending(&url).unwrap(), &ALL[6..]);
     assert_eq!(intent_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
@@ -170,6 +175,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
     assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
@@ -185,6 +191,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
@@ -205,6 +212,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
 
+    assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
     assert_eq!(revert_last().unwrap(), "20261130000012");
@@ -242,6 +250,7 @@ fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
 fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000015");
     assert_eq!(revert_last(&url).unwrap(), "20261130000014");
     assert_eq!(revert_last(&url).unwrap(), "20261130000013");
     assert_eq!(revert_last(&url).unwrap(), "20261130000012");
@@ -252,10 +261,30 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     let kept_tenant = new_tenant("kept", &["kept.example.com"]);
     let kept = insert_before_search_text(&mut conn, &kept_tenant).unwrap();
     let gone = insert_before_search_text(&mut conn, &new_tenant("gone", &[])).unwrap();
+    // A user as the schema before `…000015_user_search` stores one (no search text).
+    let user_id: i64 = {
+        use crate::schema::users;
+        diesel::insert_into(users::table)
+            .values((
+                users::tenant_id.eq(kept.0),
+                users::username.eq("ada"),
+                users::email.eq("ada@example.org"),
+                users::email_normalized.eq("ada@example.org"),
+                users::name.eq("Ada Lovelace"),
+                users::is_active.eq(false),
+                users::is_tenant_admin.eq(false),
+                users::created_at.eq(crate::time::to_db(super::at(1))),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        users::table
+            .filter(users::username.eq("ada"))
+            .select(users::id)
+            .first(&mut conn)
+            .unwrap()
+    };
     let mut store = TenantStore::new(&mut conn);
-    let user = store
-        .insert_user(&new_user(kept, "ada", "ada@example.org", 1))
-        .unwrap();
+    let user = store.get_user(user_id).unwrap().unwrap();
     let mut event = super::audit::event_at(1, tenantry_tenant::Action::TenantPurge);
     event.tenant_id = Some(gone);
     tenantry_tenant::AuditSink::record(&mut store, &event).unwrap();
@@ -280,6 +309,7 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     drop(conn);
 
     // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000015");
     assert_eq!(revert_last(&url).unwrap(), "20261130000014");
     assert_eq!(revert_last(&url).unwrap(), "20261130000013");
     assert_eq!(revert_last(&url).unwrap(), "20261130000012");

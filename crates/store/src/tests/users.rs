@@ -26,6 +26,7 @@ on_both_backends!(
     activation_keeps_the_first_time_and_sets_the_password,
     stored_values_that_no_longer_parse_are_backend_faults,
     a_purged_tenant_takes_its_users_links_and_emails,
+    user_search_folds_case_over_all_of_unicode_and_older_rows_are_filled_in,
 );
 
 fn conflict(field: &str) -> RepositoryError {
@@ -541,4 +542,46 @@ fn email(tenant: Option<TenantId>, recipient: &str) -> NewEmail {
         body: "https://example.org/activate/secret".into(),
         created_at: at(2),
     }
+}
+
+fn user_search_folds_case_over_all_of_unicode_and_older_rows_are_filled_in(test: &TestDatabase) {
+    use diesel::prelude::*;
+
+    use crate::schema::users;
+    use crate::tenants::backfill_user_search_text;
+    let database = open(test);
+    let mut conn = database.conn().unwrap();
+    let (one, _) = two_tenants(&mut conn);
+    let mut store = TenantStore::new(&mut conn);
+    for (index, (username, email, name)) in (0_i64..).zip([
+        ("elan", "elan@example.org", "Élan Ärzte"),
+        ("jurgen", "jurgen@example.org", "Jürgen Großmann"),
+        ("tanaka", "tanaka@example.jp", "田中 太郎"),
+    ]) {
+        let mut user = new_user(one, username, email, index);
+        user.name = tenantry_registration::FullName::parse(name).unwrap();
+        store.insert_user(&user).unwrap();
+    }
+    let found = |store: &mut TenantStore<'_>, search: &str| -> Vec<String> {
+        store
+            .list_users(one, &query(Some(search), 1, 20))
+            .unwrap()
+            .items
+            .iter()
+            .map(|user| user.username.as_str().to_owned())
+            .collect()
+    };
+    assert_eq!(found(&mut store, "élan"), ["elan"]);
+    assert_eq!(found(&mut store, "ÄRZTE"), ["elan"]);
+    assert_eq!(found(&mut store, "GROSSMANN"), ["jurgen"]);
+    assert_eq!(found(&mut store, "田中"), ["tanaka"]);
+    assert!(found(&mut store, "elan\nelan").is_empty());
+
+    diesel::update(users::table)
+        .set(users::search_text.eq(None::<String>))
+        .execute(store.conn())
+        .unwrap();
+    assert!(found(&mut store, "élan").is_empty(), "not yet filled in");
+    assert_eq!(backfill_user_search_text(store.conn()).unwrap(), 3);
+    assert_eq!(found(&mut store, "ÉLAN"), ["elan"]);
 }

@@ -1,13 +1,16 @@
 //! Users: stored, checked for taken names and emails, found, listed and activated.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use tenantry_registration::{NewUser, PasswordHash, Taken, User, UserQuery};
+use tenantry_tenant::search::{FIELD_SEPARATOR, fold};
 use tenantry_tenant::{Page, TenantId};
 
 use crate::connection::MultiBackend;
 use crate::schema::users;
-use crate::sql::{LIKE_ESCAPE, coalesce, count, escape_like, lower};
+use crate::sql::{LIKE_ESCAPE, coalesce, count, escape_like};
 use crate::time::to_db;
 use crate::users::rows::{NewUserRow, UserRow};
 use crate::{DbConnection, StoreError};
@@ -93,22 +96,23 @@ pub(super) fn list(
 }
 
 /// The tenant's users whose username, email or name contains `query.search`,
-/// case-insensitively and literally (`%` and `_` match only themselves); an empty or
+/// case-insensitively over all of Unicode (`tenantry_tenant::search`) and literally (`%` and `_` match only themselves); an empty or
 /// missing search matches every user.
 fn matching(tenant: TenantId, query: &UserQuery) -> users::BoxedQuery<'static, MultiBackend> {
     let mut select = users::table
         .filter(users::tenant_id.eq(tenant.0))
         .into_boxed();
     if let Some(search) = query.search.as_deref().filter(|search| !search.is_empty()) {
-        let pattern = format!("%{}%", escape_like(search));
+        let folded = fold(search);
+        if folded.contains(FIELD_SEPARATOR) {
+            // No field holds a line break: nothing matches.
+            return select.filter(sql::<Bool>("1 = 0"));
+        }
+        // Both sides are folded, so SQLite's ASCII-only case-insensitive LIKE changes nothing.
         select = select.filter(
-            lower(users::username)
-                .like(lower(pattern.clone()))
-                .escape(LIKE_ESCAPE)
-                .or(lower(users::email)
-                    .like(lower(pattern.clone()))
-                    .escape(LIKE_ESCAPE))
-                .or(lower(users::name).like(lower(pattern)).escape(LIKE_ESCAPE)),
+            users::search_text
+                .like(format!("%{}%", escape_like(&folded)))
+                .escape(LIKE_ESCAPE),
         );
     }
     select

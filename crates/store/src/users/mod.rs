@@ -14,6 +14,8 @@ mod impersonation;
 mod links;
 mod rows;
 
+pub(crate) use rows::user_search_text;
+
 use chrono::{DateTime, Utc};
 use tenantry_registration::{
     LinkPurpose, LinkState, NewLink, NewUser, PasswordHash, Taken, TokenDigest, User, UserQuery,

@@ -55,6 +55,11 @@ impl UserRow {
     }
 }
 
+/// The text a search of users looks in (see [`tenantry_tenant::search`]).
+pub(crate) fn user_search_text(username: &str, email: &str, name: &str) -> String {
+    tenantry_tenant::search::searchable_fields([username, email, name])
+}
+
 /// A user to insert.
 #[derive(Insertable)]
 #[diesel(table_name = users, treat_none_as_default_value = false)]
@@ -69,6 +74,7 @@ pub(super) struct NewUserRow<'a> {
     is_tenant_admin: bool,
     created_at: NaiveDateTime,
     activated_at: Option<NaiveDateTime>,
+    search_text: String,
 }
 
 impl<'a> NewUserRow<'a> {
@@ -86,6 +92,11 @@ impl<'a> NewUserRow<'a> {
             is_tenant_admin: user.is_tenant_admin,
             created_at,
             activated_at: user.is_active.then_some(created_at),
+            search_text: user_search_text(
+                user.username.as_str(),
+                user.email.as_str(),
+                user.name.as_str(),
+            ),
         }
     }
 }
