@@ -28,6 +28,9 @@ pub trait MethodNotAllowed: ResponseError + 'static {
 
 /// A path with the methods it serves; other methods get `E`'s 405.
 pub struct Resource<E> {
+    /// The path pattern, as registered (kept for the route catalogue of tests).
+    #[cfg(test)]
+    path: String,
     resource: actix_web::Resource,
     /// The methods served, in the order they were added.
     methods: Vec<Method>,
@@ -41,6 +44,8 @@ impl<E: MethodNotAllowed> Resource<E> {
     /// A resource at `path` (actix pattern syntax) that serves nothing yet.
     pub fn new(path: &str) -> Self {
         Self {
+            #[cfg(test)]
+            path: path.to_owned(),
             resource: web::resource(path),
             methods: Vec::new(),
             head_of_get: None,
@@ -113,12 +118,32 @@ impl<E: MethodNotAllowed> Resource<E> {
             self.methods.insert(after_get, Method::HEAD);
         }
         let allow = allow_value(&self.methods);
+        #[cfg(test)]
+        BUILT.with(|built| {
+            built
+                .borrow_mut()
+                .push((self.path.clone(), self.methods.clone()));
+        });
         self.resource
             .default_service(web::to(move |request: HttpRequest| {
                 let allow = allow.clone();
                 async move { refuse::<E>(&request, allow) }
             }))
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Every resource built on this thread: its path and methods (for the test that the
+    /// OpenAPI document describes every route).
+    static BUILT: std::cell::RefCell<Vec<(String, Vec<Method>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The resources built on this thread so far, with their methods.
+#[cfg(test)]
+pub(crate) fn built_here() -> Vec<(String, Vec<Method>)> {
+    BUILT.with(|built| built.borrow().clone())
 }
 
 /// The `Allow` value listing `methods`: `GET, HEAD, POST`.

@@ -176,7 +176,7 @@ impl Application {
     }
 }
 
-fn routes(config: &mut web::ServiceConfig) {
+pub(crate) fn routes(config: &mut web::ServiceConfig) {
     config
         .service(
             Resource::<ApiError>::new("/health")

@@ -35,6 +35,65 @@ pub fn configure(config: &mut web::ServiceConfig) {
         );
 }
 
+/// The link pages in the OpenAPI document.
+pub fn openapi_paths() -> serde_json::Map<String, Value> {
+    use crate::shared::openapi::{Described, add, operation};
+    let mut paths = serde_json::Map::new();
+    let activate = Described {
+        summary: "Activate the account an emailed link names (HTML, or JSON when asked for)",
+        security: &[],
+        body: &[],
+        query: &[],
+        responses: &[
+            (200, "Activated"),
+            (404, "Unknown link"),
+            (410, "Used or expired link"),
+        ],
+    };
+    add(
+        &mut paths,
+        "/activate/{token}",
+        "get",
+        operation("/activate/{token}", &activate),
+    );
+    let form = Described {
+        summary: "The password-reset form of an emailed link",
+        security: &[],
+        body: &[],
+        query: &[],
+        responses: &[
+            (200, "The form"),
+            (404, "Unknown link"),
+            (410, "Used or expired link"),
+        ],
+    };
+    add(
+        &mut paths,
+        "/password-reset/{token}",
+        "get",
+        operation("/password-reset/{token}", &form),
+    );
+    let reset = Described {
+        summary: "Set a new password with an emailed link",
+        security: &[],
+        body: &["application/x-www-form-urlencoded", "application/json"],
+        query: &[],
+        responses: &[
+            (200, "Changed"),
+            (400, "Password refused by the tenant's policy"),
+            (404, "Unknown link"),
+            (410, "Used or expired link"),
+        ],
+    };
+    add(
+        &mut paths,
+        "/password-reset/{token}",
+        "post",
+        operation("/password-reset/{token}", &reset),
+    );
+    paths
+}
+
 /// An answer as a page or as JSON, as the client prefers.
 struct Answer {
     status: StatusCode,

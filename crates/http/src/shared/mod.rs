@@ -7,6 +7,7 @@ pub mod audited;
 pub mod conditional;
 pub mod field_errors;
 pub mod lifecycle;
+pub mod openapi;
 pub mod settings_json;
 pub mod tenant_fields;
 pub mod views;

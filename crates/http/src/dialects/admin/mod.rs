@@ -378,7 +378,7 @@ fn other_slash(path: &str) -> String {
     }
 }
 
-/// Registers every endpoint and `/openapi.json`; other methods on a known path answer 405.
+/// Registers every endpoint; other methods on a known path answer 405.
 /// Each path is also served with its trailing slash added or removed
 /// (`/api/v1/admin/tenants` as `/api/v1/admin/tenants/`, `…/tenants/{id}/` as
 /// `…/tenants/{id}`): FastAPI clients reach either form (FastAPI itself redirects with 307,
@@ -415,9 +415,4 @@ pub fn configure(config: &mut web::ServiceConfig) {
         }
         config.service(resource.build());
     }
-    config.service(
-        Resource::<ApiError>::new("/openapi.json")
-            .get(openapi::serve)
-            .build(),
-    );
 }

@@ -2,7 +2,6 @@
 //! registers its routes, with the schemas of its bodies (a tenant's descriptive fields
 //! from [`TENANT_FIELDS`], the settings object from [`settings_json::schema`]).
 
-use actix_web::HttpResponse;
 use serde_json::{Map, Value, json};
 
 use super::{Endpoint, Guard, endpoints};
@@ -23,7 +22,9 @@ pub fn document() -> Value {
         "info": {
             "title": "tenantry",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Tenant provisioning and registration: the canonical admin API.",
+            "description": "Tenant provisioning and registration: the canonical admin API, \
+                            the Open edX, hosting-panel and Tahoe dialects, the emailed link \
+                            pages and the operational endpoints.",
         },
         "paths": paths,
         "components": {
@@ -35,11 +36,6 @@ pub fn document() -> Value {
             "schemas": schemas(),
         },
     })
-}
-
-/// `GET /openapi.json`
-pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok().json(document())
 }
 
 fn operation(endpoint: &Endpoint) -> Value {

@@ -6,6 +6,7 @@
 mod create;
 mod error;
 mod impersonation;
+pub mod openapi;
 mod params;
 mod representation;
 

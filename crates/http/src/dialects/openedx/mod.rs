@@ -7,6 +7,7 @@
 
 mod error;
 mod input;
+pub mod openapi;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};

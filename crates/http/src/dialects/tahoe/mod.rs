@@ -9,6 +9,7 @@
 
 mod error;
 mod form;
+pub mod openapi;
 
 use secrecy::{ExposeSecret, SecretString};
 
