@@ -53,6 +53,93 @@ pub struct Cli {
     pub config: ConfigArgs,
 }
 
+impl Cli {
+    /// Reads the command line (and the environment), exiting with clap's message on an
+    /// error. Every option is accepted by every command, but `--help` of a command lists
+    /// only the options that matter to it: those under a "(serve)" heading are left out
+    /// everywhere but `serve` and the top level.
+    pub fn parse_for_users() -> Cli {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        match Cli::command().try_get_matches_from(&args) {
+            Ok(matches) => Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit()),
+            Err(error) if error.kind() == ErrorKind::DisplayHelp => {
+                let long = args.iter().any(|arg| arg == "--help");
+                print!("{}", Self::help_of(&args, long));
+                std::process::exit(0)
+            }
+            Err(error) => error.exit(),
+        }
+    }
+
+    /// The help of the command `args` names, its server options left out unless it is
+    /// `serve` or the top level. (Only for rendering: a command whose arguments were
+    /// changed after it was built no longer parses reliably.)
+    pub fn help_of(args: &[std::ffi::OsString], long: bool) -> String {
+        use clap::CommandFactory as _;
+        let mut command = Cli::command();
+        command.build();
+        let mut path: Vec<String> = Vec::new();
+        {
+            let mut current = &command;
+            for arg in args.iter().skip(1).filter_map(|arg| arg.to_str()) {
+                if arg == "help" {
+                    continue;
+                }
+                if let Some(sub) = current.find_subcommand(arg) {
+                    path.push(arg.to_owned());
+                    current = sub;
+                }
+            }
+        }
+        let render = |command: &mut clap::Command| {
+            if long {
+                command.render_long_help()
+            } else {
+                command.render_help()
+            }
+        };
+        let rendered = match descend(&mut command, &path) {
+            Some(current) => {
+                if !path.is_empty() && current.get_name() != "serve" {
+                    hide_server_options(current);
+                }
+                render(current)
+            }
+            None => render(&mut command),
+        };
+        rendered.to_string()
+    }
+}
+
+/// The subcommand of `command` that `path` names, one name per level.
+fn descend<'a>(command: &'a mut clap::Command, path: &[String]) -> Option<&'a mut clap::Command> {
+    match path.split_first() {
+        Some((first, rest)) => descend(command.find_subcommand_mut(first)?, rest),
+        None => Some(command),
+    }
+}
+
+/// Hides the server's options (headings ending "(serve)") in `command` and its subcommands.
+fn hide_server_options(command: &mut clap::Command) {
+    let server_only: Vec<clap::Id> = command
+        .get_arguments()
+        .filter(|arg| {
+            arg.get_help_heading()
+                .is_some_and(|heading| heading.ends_with("(serve)"))
+        })
+        .map(|arg| arg.get_id().clone())
+        .collect();
+    let mut owned = std::mem::take(command);
+    for id in server_only {
+        owned = owned.mut_arg(id, |arg| arg.hide(true));
+    }
+    for sub in owned.get_subcommands_mut() {
+        hide_server_options(sub);
+    }
+    *command = owned;
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -363,6 +450,51 @@ mod tests {
             assert!(help.contains(heading), "{heading} in {help}");
         }
         assert!(help.contains("tenantry admin create --username ops --password-stdin"));
+    }
+
+    #[test]
+    fn each_command_lists_only_the_options_it_uses() {
+        let help = |args: &[&str]| {
+            let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            Cli::help_of(&args, true)
+        };
+        for args in [
+            &["tenantry", "admin", "--help"][..],
+            &["tenantry", "admin", "create", "--help"],
+            &["tenantry", "help", "hosts"],
+            &[
+                "tenantry",
+                "--database-url",
+                "sqlite://x.db",
+                "migrate",
+                "-h",
+            ],
+        ] {
+            let text = help(args);
+            assert!(text.contains("--database-url"), "{args:?}: {text}");
+            assert!(
+                !text.contains("--bind"),
+                "{args:?} lists server options: {text}"
+            );
+            assert!(!text.contains("--smtp-url"), "{args:?}: {text}");
+        }
+        assert!(help(&["tenantry", "admin", "create", "--help"]).contains("--password-stdin"));
+        for args in [
+            &["tenantry", "serve", "--help"][..],
+            &["tenantry", "--help"],
+        ] {
+            let text = help(args);
+            assert!(
+                text.contains("--bind") && text.contains("--smtp-url"),
+                "{text}"
+            );
+        }
+        let cli = Cli::try_parse_from(["tenantry", "hosts", "--workers", "2"]).unwrap();
+        assert_eq!(
+            cli.config.workers,
+            Some(2),
+            "left out of help, still accepted"
+        );
     }
 
     #[test]
