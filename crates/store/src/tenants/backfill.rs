@@ -18,10 +18,20 @@ const BATCH: i64 = 500;
 /// when there are none. A row that no longer parses is logged and left without one: search
 /// does not find it.
 pub fn backfill_search_text(conn: &mut DbConnection) -> Result<u64, StoreError> {
+    in_batches(conn, backfill_batch)
+}
+
+/// Runs `batch` (rows with an id above the one given: the last id read, none when no row
+/// was left, and how many were written) a write transaction at a time until no row is
+/// left; returns how many were written in all.
+fn in_batches(
+    conn: &mut DbConnection,
+    mut batch: impl FnMut(&mut DbConnection, i64) -> Result<(Option<i64>, u64), StoreError>,
+) -> Result<u64, StoreError> {
     let mut after = 0_i64;
     let mut written = 0_u64;
     loop {
-        let (last, count) = conn.write_transaction(|conn| backfill_batch(conn, after))?;
+        let (last, count) = conn.write_transaction(|conn| batch(conn, after))?;
         written += count;
         match last {
             Some(last) => after = last,
@@ -67,30 +77,19 @@ fn backfill_batch(conn: &mut DbConnection, after: i64) -> Result<(Option<i64>, u
 /// Writes the search text of every user that has none yet (rows stored before migration
 /// `…000015_user_search`), a batch per transaction, and returns how many it wrote.
 pub fn backfill_user_search_text(conn: &mut DbConnection) -> Result<u64, StoreError> {
-    let mut after = 0_i64;
-    let mut written = 0_u64;
-    loop {
-        let batch = conn.write_transaction(|conn| {
-            let rows: Vec<(i64, String, String, String)> = users::table
-                .filter(users::search_text.is_null())
-                .filter(users::id.gt(after))
-                .order(users::id)
-                .limit(BATCH)
-                .select((users::id, users::username, users::email, users::name))
-                .load(conn)?;
-            for (id, username, email, name) in &rows {
-                diesel::update(users::table.filter(users::id.eq(id)))
-                    .set(users::search_text.eq(user_search_text(username, email, name)))
-                    .execute(conn)?;
-            }
-            Ok::<_, StoreError>(rows.last().map(|row| (row.0, rows.len() as u64)))
-        })?;
-        match batch {
-            Some((last, count)) => {
-                after = last;
-                written += count;
-            }
-            None => return Ok(written),
+    in_batches(conn, |conn, after| {
+        let rows: Vec<(i64, String, String, String)> = users::table
+            .filter(users::search_text.is_null())
+            .filter(users::id.gt(after))
+            .order(users::id)
+            .limit(BATCH)
+            .select((users::id, users::username, users::email, users::name))
+            .load(conn)?;
+        for (id, username, email, name) in &rows {
+            diesel::update(users::table.filter(users::id.eq(id)))
+                .set(users::search_text.eq(user_search_text(username, email, name)))
+                .execute(conn)?;
         }
-    }
+        Ok((rows.last().map(|row| row.0), rows.len() as u64))
+    })
 }

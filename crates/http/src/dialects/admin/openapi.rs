@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Endpoint, Guard, endpoints};
+use crate::shared::openapi::path_parameters;
 use crate::shared::settings_json;
 use crate::shared::tenant_fields::{Shape, TENANT_FIELDS};
 
@@ -96,15 +97,6 @@ fn operation_id(endpoint: &Endpoint) -> String {
         id.push_str(part.trim_matches(|c| c == '{' || c == '}'));
     }
     id
-}
-
-fn path_parameters(path: &str) -> Vec<&str> {
-    path.split('/')
-        .filter_map(|part| {
-            part.strip_prefix('{')
-                .and_then(|part| part.strip_suffix('}'))
-        })
-        .collect()
 }
 
 fn schemas() -> Value {
