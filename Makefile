@@ -29,6 +29,10 @@ test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need T
 	fi
 	$(CARGO) test --workspace --doc
 
+.PHONY: docs-check
+docs-check: ## Run every shell and Python example of README.md and docs/api/*.md against a fresh server, on SQLite and PostgreSQL (needs TENANTRY_TEST_POSTGRES_URL)
+	python3 .ci/docs-check
+
 .PHONY: bench
 bench: ## Benchmarks on the release binary: hot paths against a bare actix route and the argon2 rate, operations at 1k/10k/100k tenants (target/bench/)
 	$(CARGO) build --release --bin tenantry --bin tenantry-bench
