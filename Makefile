@@ -19,8 +19,9 @@ build: ## Build the release binary (target/release/tenantry)
 	$(CARGO) build --release --bin tenantry
 
 .PHONY: test
-test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need TENANTRY_TEST_POSTGRES_URL)
+test: ## Run every test: unit, property, doc, end-to-end (PostgreSQL ones need TENANTRY_TEST_POSTGRES_URL, eox-tenant sync ones TENANTRY_TEST_MYSQL_URL)
 	@if [ -z "$$TENANTRY_TEST_POSTGRES_URL" ]; then echo "note: TENANTRY_TEST_POSTGRES_URL is unset; the PostgreSQL tests are reported as skipped"; fi
+	@if [ -z "$$TENANTRY_TEST_MYSQL_URL" ]; then echo "note: TENANTRY_TEST_MYSQL_URL is unset (mysql://root@127.0.0.1:3306); the eox-tenant sync tests are reported as skipped"; fi
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast --success-output never --failure-output final; \
 	else \

@@ -8,6 +8,7 @@ mod admin_tenants;
 mod bounds;
 mod chaos;
 mod emails;
+mod eox_sync;
 mod hosting;
 mod http_semantics;
 mod logins;

@@ -13,6 +13,7 @@
     reason = "test harness: a failure is a test failure"
 )]
 
+pub mod lms;
 #[cfg(test)]
 mod outbox_delivery;
 pub mod process;
@@ -27,7 +28,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use serde_json::Value;
 use tenantry::config::ServerConfig;
-use tenantry::delivery::DeliveryWorker;
+use tenantry::startup::Workers;
 pub use tenantry_store::testing::TestDatabase;
 
 /// The first operator's password in every test app.
@@ -40,7 +41,7 @@ pub const MAIL_POLL_INTERVAL: Duration = Duration::from_millis(100);
 pub struct TestApp {
     /// The outbox delivery worker, if the configuration runs one. Declared first so that it
     /// stops (on drop) before the database goes away.
-    worker: Option<DeliveryWorker>,
+    workers: Option<Workers>,
     /// `http://127.0.0.1:PORT`
     pub address: String,
     /// The database the server uses; dropped (deleted) with the app.
@@ -88,10 +89,10 @@ impl TestApp {
             .expect("the app starts");
         let address = format!("http://127.0.0.1:{}", server.port());
         let handle = server.handle();
-        let (application, worker) = server.into_parts();
+        let (application, workers) = server.into_parts();
         actix_web::rt::spawn(application.run_until_stopped());
         TestApp {
-            worker,
+            workers: Some(workers),
             address,
             database,
             client: awc::Client::default(),
@@ -172,7 +173,7 @@ impl TestApp {
     /// Stops the delivery worker (if it runs) and waits until it has; the HTTP server
     /// goes on. Emails queued from now on stay in the outbox.
     pub async fn stop_worker(&mut self) {
-        if let Some(worker) = self.worker.take() {
+        if let Some(worker) = self.workers.take() {
             actix_web::rt::task::spawn_blocking(move || worker.stop())
                 .await
                 .expect("the delivery worker stops");

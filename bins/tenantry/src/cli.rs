@@ -20,6 +20,7 @@ use tenantry_tenant::DomainName;
 use tenantry_tenant::urls::UrlProfile;
 use url::{Position, Url};
 
+use crate::eox_sync::LmsUrl;
 use crate::mailer::parse_mailbox;
 use crate::smtp_url::SmtpUrl;
 
@@ -162,6 +163,17 @@ pub enum Command {
 pub enum EoxTenantCommand {
     /// Print the eox-tenant record of one tenant, or of every live tenant.
     Export(ExportArgs),
+    /// Bring the Open edX database's eox-tenant tables (TENANTRY_EOX_DATABASE_URL) in step
+    /// with every tenant, correcting rows edited by hand, and print what changed.
+    Sync(SyncArgs),
+}
+
+/// `tenantry eox-tenant sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Print what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `tenantry eox-tenant export`.
@@ -313,6 +325,11 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "TENANTRY_SMTP_URL", help_heading = "Email (serve)", hide_env_values = true,
           value_parser = Hidden(parse_smtp_url))]
     pub smtp_url: Option<SmtpUrl>,
+    /// The Open edX (LMS) MySQL or MariaDB database whose eox-tenant tables tenantry keeps
+    /// in sync: `mysql://USER:PASSWORD@HOST:PORT/DB`. Unset: no sync.
+    #[arg(long, global = true, env = "TENANTRY_EOX_DATABASE_URL", help_heading = "Open edX", hide_env_values = true,
+          value_parser = Hidden(parse_eox_database_url))]
+    pub eox_database_url: Option<LmsUrl>,
     /// Sender of outbox emails, e.g. `Example <no-reply@example.com>`.
     #[arg(long, global = true, env = "TENANTRY_MAIL_FROM", help_heading = "Email (serve)", default_value = DEFAULT_MAIL_FROM,
           value_parser = parse_mailbox)]
@@ -340,6 +357,10 @@ fn parse_trusted_proxies(text: &str) -> Result<TrustedProxies, String> {
 
 /// Default sender of outbox emails.
 pub const DEFAULT_MAIL_FROM: &str = "tenantry <no-reply@localhost>";
+
+fn parse_eox_database_url(text: &str) -> Result<LmsUrl, String> {
+    LmsUrl::parse(text).map_err(|error| error.to_string())
+}
 
 fn parse_smtp_url(text: &str) -> Result<SmtpUrl, String> {
     SmtpUrl::parse(text).map_err(|error| error.to_string())

@@ -15,6 +15,7 @@ use tenantry_store::DatabaseUrl;
 use tenantry_tenant::urls::UrlConfig;
 
 use crate::cli::ConfigArgs;
+use crate::eox_sync::LmsUrl;
 use crate::smtp_url::SmtpUrl;
 
 /// Everything the server needs to start.
@@ -36,6 +37,11 @@ pub struct ServerConfig {
     pub mail_from: Mailbox,
     /// This service's public base URL, without a trailing slash, for links in emails.
     pub public_url: Option<String>,
+    /// The Open edX database whose eox-tenant tables are kept in sync; `None`: no sync.
+    pub eox_database_url: Option<LmsUrl>,
+    /// How often the eox-tenant sync looks for changed tenants. Code only: 1 s; tests set
+    /// less.
+    pub eox_poll_interval: Duration,
     /// Whether `serve` runs the outbox delivery worker. Tests that inspect the outbox
     /// rows themselves turn it off.
     pub deliver_emails: bool,
@@ -68,6 +74,8 @@ pub const CREDENTIAL_STALENESS: Duration = Duration::from_secs(1);
 
 /// The delivery worker's default pause between looks at the outbox.
 pub const MAIL_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the eox-tenant sync looks for changed tenants.
+pub const EOX_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The default sender, `tenantry <no-reply@localhost>`.
 #[allow(
@@ -102,6 +110,8 @@ impl ServerConfig {
             urls: UrlConfig::default(),
             jwt_secret: None,
             smtp_url: None,
+            eox_database_url: None,
+            eox_poll_interval: EOX_POLL_INTERVAL,
             mail_from: default_mail_from(),
             public_url: None,
             deliver_emails: true,
@@ -136,6 +146,8 @@ impl From<ConfigArgs> for ServerConfig {
             urls: UrlConfig::new(args.url_profile, args.base_domain),
             jwt_secret: args.jwt_secret,
             smtp_url: args.smtp_url,
+            eox_database_url: args.eox_database_url,
+            eox_poll_interval: EOX_POLL_INTERVAL,
             mail_from: args.mail_from,
             public_url: args.public_url,
             deliver_emails: true,

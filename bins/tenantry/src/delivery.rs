@@ -8,14 +8,15 @@
 //! audited as `email.failed`. Every outcome is recorded by the worker's [`Claim`], so a
 //! worker whose lease ran out changes nothing.
 
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tenantry_registration::{Claim, Outbox, QueuedEmail};
 use tenantry_tenant::{Action, Actor, AuditEvent, AuditSink, Clock, Outcome, RepositoryError};
 
 use crate::mailer::{MailError, Mailer};
+pub use crate::worker::StopSignal;
+use crate::worker::Worker;
 
 /// Emails taken from the outbox in one pass.
 pub const BATCH_SIZE: u32 = 50;
@@ -98,37 +99,6 @@ fn given_up_event(
             "attempts": queued.attempts + 1,
             "error": reason,
         }),
-    }
-}
-
-/// Tells the worker to stop and wakes it from its pause.
-#[derive(Debug, Default)]
-pub struct StopSignal {
-    stopped: Mutex<bool>,
-    wake: Condvar,
-}
-
-impl StopSignal {
-    /// Asks the worker to stop.
-    pub fn stop(&self) {
-        *self.stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.wake.notify_all();
-    }
-
-    /// Whether a stop was asked for.
-    pub fn is_stopped(&self) -> bool {
-        *self.stopped.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Waits up to `timeout`, returning early when a stop is asked for. Returns whether
-    /// the worker should stop.
-    pub fn wait(&self, timeout: Duration) -> bool {
-        let stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
-        let (stopped, _) = self
-            .wake
-            .wait_timeout_while(stopped, timeout, |stopped| !*stopped)
-            .unwrap_or_else(PoisonError::into_inner);
-        *stopped
     }
 }
 
@@ -316,10 +286,7 @@ impl<S: OutboxSource> Delivery<S> {
 /// The delivery worker thread. [`DeliveryWorker::stop`] (or dropping it) signals it and
 /// waits for it to finish the email in hand.
 #[derive(Debug)]
-pub struct DeliveryWorker {
-    stop: Arc<StopSignal>,
-    thread: Option<JoinHandle<()>>,
-}
+pub struct DeliveryWorker(Worker);
 
 impl DeliveryWorker {
     /// Starts a thread that runs `delivery` every `poll_interval` until stopped.
@@ -327,40 +294,18 @@ impl DeliveryWorker {
         delivery: Delivery<S>,
         poll_interval: Duration,
     ) -> std::io::Result<DeliveryWorker> {
-        let stop = Arc::new(StopSignal::default());
-        let signal = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("outbox-delivery".into())
-            .spawn(move || {
-                log::info!("outbox delivery started");
-                delivery.run(poll_interval, &signal);
-                log::info!("outbox delivery stopped");
-            })?;
-        Ok(DeliveryWorker {
-            stop,
-            thread: Some(thread),
+        Worker::start("outbox-delivery", move |stop| {
+            log::info!("outbox delivery started");
+            delivery.run(poll_interval, stop);
+            log::info!("outbox delivery stopped");
         })
+        .map(DeliveryWorker)
     }
 
     /// Signals the worker and waits until it has stopped. Blocks up to the time of one
     /// SMTP attempt: call it off async worker threads.
-    pub fn stop(mut self) {
-        self.shut_down();
-    }
-
-    fn shut_down(&mut self) {
-        self.stop.stop();
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            log::error!("the outbox delivery thread panicked");
-        }
-    }
-}
-
-impl Drop for DeliveryWorker {
-    fn drop(&mut self) {
-        self.shut_down();
+    pub fn stop(self) {
+        self.0.stop();
     }
 }
 

@@ -7,14 +7,17 @@
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod eox_sync;
 pub mod exports;
 mod file_limit;
 pub mod mailer;
 pub mod operators;
 pub mod smtp_url;
 pub mod startup;
+pub mod worker;
 
 use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -22,6 +25,7 @@ use tenantry_tenant::{Clock, RequestContext, SystemClock};
 
 use crate::cli::{AdminCommand, Cli, Command, CreateOperatorArgs, EoxTenantCommand};
 use crate::config::ServerConfig;
+use crate::eox_sync::EoxSync;
 
 /// Runs the command the user chose.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let name = args.tenant.as_deref();
             exports::export_eox(&database, &config.urls, name, args.format, &mut out)
         }
+        Command::EoxTenant(EoxTenantCommand::Sync(args)) => sync_eox(&config, args.dry_run),
         Command::Hosts(args) => {
             let database = open_database(&config)?;
             let mut out = std::io::stdout().lock();
@@ -110,6 +115,27 @@ fn stop_on_signals(handle: &actix_web::dev::ServerHandle) {
             Err(error) => log::warn!("cannot listen for {name}: {error}"),
         }
     }
+}
+
+/// `tenantry eox-tenant sync`: reconciles every tenant and prints the report; fails when a
+/// tenant could not be brought in step.
+fn sync_eox(config: &ServerConfig, dry_run: bool) -> anyhow::Result<()> {
+    let Some(url) = &config.eox_database_url else {
+        anyhow::bail!(
+            "TENANTRY_EOX_DATABASE_URL is unset: set it to the Open edX database \
+             (mysql://USER:PASSWORD@HOST:PORT/DB)"
+        );
+    };
+    let database = open_database(config)?;
+    let mut sync = EoxSync::new(database, url, config.urls.clone(), Arc::new(SystemClock))?;
+    let outcomes = sync
+        .reconcile(dry_run)
+        .with_context(|| format!("cannot sync the eox-tenant tables of {url}"))?;
+    let mut out = std::io::stdout().lock();
+    if !eox_sync::write_report(&outcomes, dry_run, &mut out)? {
+        anyhow::bail!("some tenants are not in step with the Open edX database (see above)");
+    }
+    Ok(())
 }
 
 fn migrate(config: &ServerConfig) -> anyhow::Result<()> {

@@ -15,8 +15,10 @@ use tenantry_tenant::{Clock, DatabaseProvisioner, RepositoryError, RequestContex
 
 use crate::config::ServerConfig;
 use crate::delivery::{Delivery, DeliveryStore, DeliveryWorker, OutboxSource};
+use crate::eox_sync::{EoxSync, start_worker};
 use crate::mailer::{LogMailer, Mailer, SmtpMailer};
 use crate::operators::ensure_first_operator;
+use crate::worker::Worker;
 
 /// How long a JWT from `/oauth/token` is valid.
 pub const JWT_LIFETIME: Duration = Duration::from_secs(3600);
@@ -155,7 +157,29 @@ pub fn mailer(config: &ServerConfig) -> anyhow::Result<Arc<dyn Mailer>> {
 #[derive(Debug)]
 pub struct Server {
     http: Application,
-    worker: Option<DeliveryWorker>,
+    workers: Workers,
+}
+
+/// The server's background threads.
+#[derive(Debug, Default)]
+pub struct Workers {
+    /// The outbox delivery, unless `deliver_emails` is off.
+    pub delivery: Option<DeliveryWorker>,
+    /// The eox-tenant sync, when `TENANTRY_EOX_DATABASE_URL` is set.
+    pub eox_sync: Option<Worker>,
+}
+
+impl Workers {
+    /// Signals every worker and waits until each has stopped: call it off async worker
+    /// threads.
+    pub fn stop(self) {
+        if let Some(worker) = self.eox_sync {
+            worker.stop();
+        }
+        if let Some(worker) = self.delivery {
+            worker.stop();
+        }
+    }
 }
 
 impl Server {
@@ -173,18 +197,16 @@ impl Server {
     /// Serves until the HTTP server stops (a signal or [`ServerHandle::stop`]), then stops
     /// the delivery worker and waits for it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Server { http, worker } = self;
+        let Server { http, workers } = self;
         let served = http.run_until_stopped().await;
-        if let Some(worker) = worker {
-            spawn_blocking(move || worker.stop()).await?;
-        }
+        spawn_blocking(move || workers.stop()).await?;
         Ok(served?)
     }
 
     /// The HTTP application and the worker, for a caller (the test harness) that stops
     /// each itself.
-    pub fn into_parts(self) -> (Application, Option<DeliveryWorker>) {
-        (self.http, self.worker)
+    pub fn into_parts(self) -> (Application, Workers) {
+        (self.http, self.workers)
     }
 }
 
@@ -225,6 +247,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
     reconcile_provisioning(&database, &provisioner).await;
     check_provisioning(&provisioner).await;
     let outbox = StoreOutbox::new(database.clone());
+    let eox_database = database.clone();
     let backend: Arc<dyn Storage> = Arc::new(StoreBackend {
         database,
         max_connections,
@@ -243,9 +266,27 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         provisioner: Arc::clone(&provisioner),
         clock: Arc::new(SystemClock),
         monotonic_clock: Arc::clone(&config.monotonic_clock),
+        eox_sync_enabled: config.eox_database_url.is_some(),
     };
     let http = Application::build(&config.http, backend, api)
         .with_context(|| format!("cannot listen on {}", config.http.bind))?;
+    let eox_sync = match &config.eox_database_url {
+        Some(url) => {
+            let sync = EoxSync::new(
+                eox_database,
+                url,
+                config.urls.clone(),
+                Arc::new(SystemClock),
+            )
+            .with_context(|| format!("cannot set up the eox-tenant sync to {url}"))?;
+            log::info!("keeping the eox-tenant tables of {url} in sync");
+            Some(
+                start_worker(sync, config.eox_poll_interval)
+                    .context("cannot start the eox-tenant sync thread")?,
+            )
+        }
+        None => None,
+    };
     let worker = if config.deliver_emails {
         let delivery = Delivery::new(outbox, mailer, Arc::new(SystemClock));
         let worker = DeliveryWorker::start(delivery, config.mail_poll_interval)
@@ -254,7 +295,13 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
     } else {
         None
     };
-    Ok(Server { http, worker })
+    Ok(Server {
+        http,
+        workers: Workers {
+            delivery: worker,
+            eox_sync,
+        },
+    })
 }
 
 /// Drops the tenant databases that creates interrupted by a crash left behind (their

@@ -325,3 +325,54 @@ fn a_database_in_a_missing_directory_is_refused_and_the_default_one_is_created()
     let output = run(&mut hosts, "");
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
+
+#[test]
+fn eox_tenant_sync_needs_a_valid_database_url_and_never_shows_its_password() {
+    let data = tempfile::tempdir().unwrap();
+    assert!(
+        run(tenantry(data.path()).arg("migrate"), "")
+            .status
+            .success()
+    );
+    let output = run(tenantry(data.path()).args(["eox-tenant", "sync"]), "");
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("TENANTRY_EOX_DATABASE_URL is unset"),
+        "{stderr}"
+    );
+
+    for url in [
+        "mysql://lms:hunter2@db",
+        "postgres://lms:hunter2@db/openedx",
+    ] {
+        let output = run(
+            tenantry(data.path())
+                .env("TENANTRY_EOX_DATABASE_URL", url)
+                .args(["eox-tenant", "sync", "--dry-run"]),
+            "",
+        );
+        assert!(!output.status.success(), "{url}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("--eox-database-url"), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+
+    // A server that does not answer: the command fails naming it, without the password.
+    let output = run(
+        tenantry(data.path())
+            .env(
+                "TENANTRY_EOX_DATABASE_URL",
+                "mysql://lms:hunter2@127.0.0.1:9/openedx",
+            )
+            .args(["eox-tenant", "sync"]),
+        "",
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("mysql://lms@127.0.0.1:9/openedx"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

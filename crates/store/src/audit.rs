@@ -96,6 +96,12 @@ pub fn append(conn: &mut impl AsDbConnection, event: &AuditEvent) -> Result<(), 
     diesel::insert_into(audit_events::table)
         .values(&row)
         .execute(conn.db_connection())?;
+    if event.outcome == Outcome::Success
+        && event.action.affects_open_edx()
+        && let Some(tenant_name) = &event.tenant_name
+    {
+        crate::eox_sync::mark_changed(conn, tenant_name, event.at)?;
+    }
     Ok(())
 }
 

@@ -40,6 +40,7 @@
 mod access;
 pub mod audit;
 mod connection;
+pub mod eox_sync;
 mod error;
 mod idempotency;
 pub mod manager;

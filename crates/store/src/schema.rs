@@ -215,6 +215,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    eox_sync (tenant_name) {
+        tenant_name -> Text,
+        generation -> BigInt,
+        synced_generation -> BigInt,
+        pending_since -> Nullable<Timestamp>,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        synced_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    eox_owned_keys (external_key) {
+        external_key -> Text,
+        tenant_name -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     domains,
@@ -228,5 +248,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_links,
     outbox,
     tenant_databases,
-    token_requests
+    token_requests,
+    eox_sync,
+    eox_owned_keys
 );

@@ -118,6 +118,27 @@ crate::macros::wire_names! {
 #[error("unknown action {0:?}")]
 pub struct UnknownAction(pub String);
 
+impl Action {
+    /// Whether a successful action changes what Open edX's eox-tenant tables should hold
+    /// for the tenant (its configuration, its routes or whether it has any).
+    pub fn affects_open_edx(self) -> bool {
+        matches!(
+            self,
+            Self::TenantCreate
+                | Self::TenantUpdate
+                | Self::TenantSuspend
+                | Self::TenantUnsuspend
+                | Self::TenantCancel
+                | Self::TenantDelete
+                | Self::TenantRestore
+                | Self::TenantPurge
+                | Self::DomainAdd
+                | Self::DomainRemove
+                | Self::DomainSetPrimary
+        )
+    }
+}
+
 impl FromStr for Action {
     type Err = UnknownAction;
 

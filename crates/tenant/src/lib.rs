@@ -25,6 +25,7 @@
 pub mod audit;
 pub mod domain;
 pub mod eox;
+pub mod eox_sync;
 pub mod error;
 mod macros;
 pub mod model;

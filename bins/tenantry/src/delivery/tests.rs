@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};

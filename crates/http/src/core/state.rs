@@ -53,6 +53,8 @@ pub struct ApiConfig {
     pub clock: Arc<dyn Clock>,
     /// The source of monotonic time for rate limits and caches.
     pub monotonic_clock: Arc<dyn MonotonicClock>,
+    /// Whether this node keeps an Open edX database's eox-tenant tables in sync.
+    pub eox_sync_enabled: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -126,6 +128,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The source of monotonic time for rate limits and caches.
     pub monotonic_clock: Arc<dyn MonotonicClock>,
+    /// Whether this node keeps an Open edX database's eox-tenant tables in sync.
+    pub eox_sync_enabled: bool,
 }
 
 impl AppState {
@@ -171,6 +175,7 @@ impl AppState {
             provisioner: config.provisioner,
             clock: config.clock,
             monotonic_clock: config.monotonic_clock,
+            eox_sync_enabled: config.eox_sync_enabled,
         })
     }
 

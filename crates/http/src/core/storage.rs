@@ -2,6 +2,7 @@
 
 use tenantry_registration::impersonation::ImpersonationRepository;
 use tenantry_registration::{AccessRepository, Outbox, UserRepository};
+use tenantry_tenant::eox_sync::EoxSyncStates;
 use tenantry_tenant::provisioning::TenantDatabases;
 use tenantry_tenant::{
     AuditLog, AuditSink, IdempotencyRepository, RepositoryError, TenantRepository,
@@ -18,6 +19,7 @@ pub trait Session:
     + Outbox
     + TenantDatabases
     + ImpersonationRepository
+    + EoxSyncStates
 {
 }
 
@@ -31,6 +33,7 @@ impl<T> Session for T where
         + Outbox
         + TenantDatabases
         + ImpersonationRepository
+        + EoxSyncStates
         + ?Sized
 {
 }

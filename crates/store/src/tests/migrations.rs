@@ -22,7 +22,7 @@ on_both_backends!(
 );
 
 /// Every migration, oldest first (the order they are applied in).
-const ALL: [&str; 11] = [
+const ALL: [&str; 12] = [
     "2026-11-23-000001_control_plane",
     "2026-11-25-000001_admin_api",
     "2026-11-25-000002_users",
@@ -34,6 +34,7 @@ const ALL: [&str; 11] = [
     "2026-11-30-000013_tenant_search",
     "2026-11-30-000014_token_requests",
     "2026-11-30-000015_user_search",
+    "2026-11-30-000016_eox_sync",
 ];
 
 /// `ALL`, newest first (the order they are reverted in).
@@ -135,6 +136,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     drop(conn);
     let revert_last = || revert_last(&url);
     assert_eq!(searchable_tenants(test).unwrap(), 1);
+    assert_eq!(revert_last().unwrap(), "20261130000016");
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
@@ -148,6 +150,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         1,
         "filled in when the store connects"
     );
+    assert_eq!(revert_last().unwrap(), "20261130000016");
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
@@ -158,6 +161,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
         "the index goes, the rows stay"
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[7..]);
+    assert_eq!(revert_last().unwrap(), "20261130000016");
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
@@ -166,6 +170,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert!(intent_rows(test).is_err());
     assert_eq!(run_pending(&url).unwrap(), &ALL[6..]);
     assert_eq!(intent_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000016");
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
@@ -175,6 +180,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0), "the rows are kept");
     assert_eq!(run_pending(&url).unwrap(), &ALL[5..]);
     assert_eq!(user_rows(test).unwrap(), (1, 0, 0));
+    assert_eq!(revert_last().unwrap(), "20261130000016");
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
@@ -191,6 +197,7 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     );
     assert_eq!(run_pending(&url).unwrap(), &ALL[4..]);
     assert_eq!(impersonation_rows(test).unwrap(), 0);
+    assert_eq!(revert_last().unwrap(), "20261130000016");
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
     assert_eq!(revert_last().unwrap(), "20261130000013");
@@ -211,6 +218,8 @@ fn the_newest_migration_goes_down_and_up_alone(test: &TestDatabase) {
     assert_eq!(run_pending(&url).unwrap(), &ALL[2..]);
     assert_eq!(user_rows(test).unwrap(), (0, 0, 0));
     assert_eq!(tenant_count(test).unwrap(), 1);
+
+    assert_eq!(revert_last().unwrap(), "20261130000016");
 
     assert_eq!(revert_last().unwrap(), "20261130000015");
     assert_eq!(revert_last().unwrap(), "20261130000014");
@@ -250,6 +259,7 @@ fn revert_last(url: &crate::DatabaseUrl) -> diesel::migration::Result<String> {
 fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDatabase) {
     let url = test.url();
     assert_eq!(run_pending(&url).unwrap(), ALL);
+    assert_eq!(revert_last(&url).unwrap(), "20261130000016");
     assert_eq!(revert_last(&url).unwrap(), "20261130000015");
     assert_eq!(revert_last(&url).unwrap(), "20261130000014");
     assert_eq!(revert_last(&url).unwrap(), "20261130000013");
@@ -309,6 +319,7 @@ fn the_id_migration_keeps_rows_and_ids_are_not_reused_after_it(test: &TestDataba
     drop(conn);
 
     // Down keeps the rows too.
+    assert_eq!(revert_last(&url).unwrap(), "20261130000016");
     assert_eq!(revert_last(&url).unwrap(), "20261130000015");
     assert_eq!(revert_last(&url).unwrap(), "20261130000014");
     assert_eq!(revert_last(&url).unwrap(), "20261130000013");

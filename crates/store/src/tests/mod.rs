@@ -4,6 +4,7 @@
 
 mod audit;
 mod conflicts;
+mod eox_sync;
 mod idempotency;
 mod impersonation;
 mod links;

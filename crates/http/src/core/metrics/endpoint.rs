@@ -9,10 +9,17 @@ use crate::core::state::AppState;
 /// `GET /metrics` in Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.backend.clone();
-    let (tenants, failed_emails) = web::block(move || {
-        let mut counts = (None, None);
+    let eox_sync_enabled = state.eox_sync_enabled;
+    let (tenants, failed_emails, eox_sync) = web::block(move || {
+        let mut counts = (None, None, None);
         backend.read(&mut |session| {
-            counts = (session.count_live().ok(), session.failed_email_count().ok());
+            counts = (
+                session.count_live().ok(),
+                session.failed_email_count().ok(),
+                eox_sync_enabled
+                    .then(|| session.eox_sync_summary().ok())
+                    .flatten(),
+            );
         })?;
         Ok::<_, ApiError>(counts)
     })
@@ -48,6 +55,28 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             "Emails given up after repeated permanent refusals by the mail server",
             failed as f64,
         ));
+    }
+    if let Some(sync) = eox_sync {
+        let lag = sync.oldest_pending.map_or(0.0, |oldest| {
+            (state.clock.now() - oldest).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        gauges.extend([
+            Gauge::new(
+                "tenantry_eox_sync_pending",
+                "Tenants with changes not yet in the Open edX database",
+                sync.pending as f64,
+            ),
+            Gauge::new(
+                "tenantry_eox_sync_failing",
+                "Tenants whose latest eox-tenant sync attempt failed",
+                sync.failing as f64,
+            ),
+            Gauge::new(
+                "tenantry_eox_sync_lag_seconds",
+                "Age of the oldest change not yet in the Open edX database (0 when in sync)",
+                lag,
+            ),
+        ]);
     }
     Ok(HttpResponse::Ok()
         .content_type(CONTENT_TYPE)

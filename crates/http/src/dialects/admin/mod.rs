@@ -213,6 +213,19 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(
             Method::GET,
+            "/api/v1/admin/tenants/{tenant_id}/eox-tenant/sync",
+            "Where the tenant's sync to the Open edX database (eox-tenant tables) stands",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The sync state:EoxSyncState"),
+                (404, "Tenant not found"),
+            ],
+            || web::route().to(eox::sync_state),
+        ),
+        endpoint(
+            Method::GET,
             "/api/v1/admin/tenants/{tenant_id}/domains",
             "List a tenant's domains",
             Operator,

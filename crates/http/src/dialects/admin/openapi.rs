@@ -202,6 +202,17 @@ fn schemas() -> Value {
                 "meta": {"type": "object", "properties": {"created_by": text}},
                 "routes": texts,
             }},
+        "EoxSyncState": {"type": "object",
+            "description": "Where the tenant's sync to the Open edX database stands (TENANTRY_EOX_DATABASE_URL)",
+            "required": ["tenant", "enabled", "state", "pending_since", "synced_at", "attempts", "last_error", "next_attempt_at"],
+            "properties": {
+                "tenant": text,
+                "enabled": {"type": "boolean", "description": "whether this node has TENANTRY_EOX_DATABASE_URL"},
+                "state": {"type": "string", "enum": ["in_sync", "pending", "failing", "unknown"]},
+                "pending_since": nullable_text, "synced_at": nullable_text,
+                "attempts": {"type": "integer", "description": "failed attempts since the last success"},
+                "last_error": nullable_text, "next_attempt_at": nullable_text,
+            }},
         "HTTPValidationError": {"type": "object", "properties": {"detail": {"type": "array", "items": {
             "type": "object", "required": ["loc", "msg", "type"], "properties": {
                 "loc": {"type": "array", "items": {"type": ["string", "integer"]}},

@@ -1,0 +1,3 @@
+-- Reverses up.sql.
+DROP TABLE eox_owned_keys;
+DROP TABLE eox_sync;
