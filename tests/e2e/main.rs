@@ -18,3 +18,4 @@ mod provisioning;
 mod signals;
 mod startup;
 mod tahoe;
+mod webhooks;

@@ -18,6 +18,7 @@ pub mod lms;
 mod outbox_delivery;
 pub mod process;
 pub mod proxy;
+pub mod receiver;
 pub mod smtp;
 pub mod wire;
 

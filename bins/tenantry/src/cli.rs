@@ -330,6 +330,11 @@ pub struct ConfigArgs {
     #[arg(long, global = true, env = "TENANTRY_EOX_DATABASE_URL", help_heading = "Open edX", hide_env_values = true,
           value_parser = Hidden(parse_eox_database_url))]
     pub eox_database_url: Option<LmsUrl>,
+    /// Let webhook endpoints resolve to loopback, private or link-local addresses (local
+    /// development, tests). Off by default: deliveries to them are refused.
+    #[arg(long, global = true, env = "TENANTRY_WEBHOOKS_ALLOW_PRIVATE", help_heading = "Webhooks (serve)",
+          default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhooks_allow_private: bool,
     /// Sender of outbox emails, e.g. `Example <no-reply@example.com>`.
     #[arg(long, global = true, env = "TENANTRY_MAIL_FROM", help_heading = "Email (serve)", default_value = DEFAULT_MAIL_FROM,
           value_parser = parse_mailbox)]

@@ -42,6 +42,14 @@ pub struct ServerConfig {
     /// How often the eox-tenant sync looks for changed tenants. Code only: 1 s; tests set
     /// less.
     pub eox_poll_interval: Duration,
+    /// Whether webhook endpoints may target loopback, private and link-local addresses.
+    pub webhooks_allow_private: bool,
+    /// When failed webhook deliveries are tried again: the wait after the 1st, 2nd, …
+    /// failed attempt; the delivery is given up after the last. Code only: about a day
+    /// ([`WEBHOOK_RETRIES`]); tests set shorter.
+    pub webhook_retries: Vec<Duration>,
+    /// How often the webhook worker looks for due deliveries. Code only: 1 s.
+    pub webhook_poll_interval: Duration,
     /// Whether `serve` runs the outbox delivery worker. Tests that inspect the outbox
     /// rows themselves turn it off.
     pub deliver_emails: bool,
@@ -76,6 +84,20 @@ pub const CREDENTIAL_STALENESS: Duration = Duration::from_secs(1);
 pub const MAIL_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How often the eox-tenant sync looks for changed tenants.
 pub const EOX_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the webhook worker looks for due deliveries.
+pub const WEBHOOK_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// The waits before the 2nd, 3rd, … attempt of a webhook delivery (the Standard Webhooks
+/// reference schedule): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — about 27.6 hours from
+/// the first attempt to the last, then the delivery is given up.
+pub const WEBHOOK_RETRIES: [Duration; 7] = [
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+];
 
 /// The default sender, `tenantry <no-reply@localhost>`.
 #[allow(
@@ -112,6 +134,9 @@ impl ServerConfig {
             smtp_url: None,
             eox_database_url: None,
             eox_poll_interval: EOX_POLL_INTERVAL,
+            webhooks_allow_private: false,
+            webhook_retries: WEBHOOK_RETRIES.to_vec(),
+            webhook_poll_interval: WEBHOOK_POLL_INTERVAL,
             mail_from: default_mail_from(),
             public_url: None,
             deliver_emails: true,
@@ -148,6 +173,9 @@ impl From<ConfigArgs> for ServerConfig {
             smtp_url: args.smtp_url,
             eox_database_url: args.eox_database_url,
             eox_poll_interval: EOX_POLL_INTERVAL,
+            webhooks_allow_private: args.webhooks_allow_private,
+            webhook_retries: WEBHOOK_RETRIES.to_vec(),
+            webhook_poll_interval: WEBHOOK_POLL_INTERVAL,
             mail_from: args.mail_from,
             public_url: args.public_url,
             deliver_emails: true,

@@ -14,6 +14,7 @@ pub mod mailer;
 pub mod operators;
 pub mod smtp_url;
 pub mod startup;
+pub mod webhooks;
 pub mod worker;
 
 use std::io::{BufRead, IsTerminal};

@@ -18,6 +18,7 @@ use crate::delivery::{Delivery, DeliveryStore, DeliveryWorker, OutboxSource};
 use crate::eox_sync::{EoxSync, start_worker};
 use crate::mailer::{LogMailer, Mailer, SmtpMailer};
 use crate::operators::ensure_first_operator;
+use crate::webhooks::{WebhookDelivery, start_worker as start_webhook_worker};
 use crate::worker::Worker;
 
 /// How long a JWT from `/oauth/token` is valid.
@@ -167,6 +168,8 @@ pub struct Workers {
     pub delivery: Option<DeliveryWorker>,
     /// The eox-tenant sync, when `TENANTRY_EOX_DATABASE_URL` is set.
     pub eox_sync: Option<Worker>,
+    /// The webhook deliveries.
+    pub webhooks: Option<Worker>,
 }
 
 impl Workers {
@@ -174,6 +177,9 @@ impl Workers {
     /// threads.
     pub fn stop(self) {
         if let Some(worker) = self.eox_sync {
+            worker.stop();
+        }
+        if let Some(worker) = self.webhooks {
             worker.stop();
         }
         if let Some(worker) = self.delivery {
@@ -248,6 +254,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
     check_provisioning(&provisioner).await;
     let outbox = StoreOutbox::new(database.clone());
     let eox_database = database.clone();
+    let webhook_database = database.clone();
     let backend: Arc<dyn Storage> = Arc::new(StoreBackend {
         database,
         max_connections,
@@ -267,6 +274,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         clock: Arc::new(SystemClock),
         monotonic_clock: Arc::clone(&config.monotonic_clock),
         eox_sync_enabled: config.eox_database_url.is_some(),
+        webhooks_allow_private: config.webhooks_allow_private,
     };
     let http = Application::build(&config.http, backend, api)
         .with_context(|| format!("cannot listen on {}", config.http.bind))?;
@@ -287,6 +295,16 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         }
         None => None,
     };
+    let webhooks = WebhookDelivery::new(
+        webhook_database,
+        Arc::new(SystemClock),
+        config.webhooks_allow_private,
+        config.webhook_retries.clone(),
+    );
+    let webhooks = Some(
+        start_webhook_worker(webhooks, config.webhook_poll_interval)
+            .context("cannot start the webhook delivery thread")?,
+    );
     let worker = if config.deliver_emails {
         let delivery = Delivery::new(outbox, mailer, Arc::new(SystemClock));
         let worker = DeliveryWorker::start(delivery, config.mail_poll_interval)
@@ -300,6 +318,7 @@ pub async fn build(config: ServerConfig) -> anyhow::Result<Server> {
         workers: Workers {
             delivery: worker,
             eox_sync,
+            webhooks,
         },
     })
 }

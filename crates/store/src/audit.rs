@@ -80,8 +80,22 @@ impl AuditSink for TenantStore<'_> {
     }
 }
 
-/// Appends `event` to the log.
+/// Appends `event` to the log, and does what a successful change entails in the same
+/// transaction: marks its tenant for the eox-tenant sync when it affects Open edX, and
+/// queues it for the webhook endpoints that take it.
 pub fn append(conn: &mut impl AsDbConnection, event: &AuditEvent) -> Result<(), StoreError> {
+    insert(conn, event)?;
+    if event.outcome == Outcome::Success
+        && event.action.affects_open_edx()
+        && let Some(tenant_name) = &event.tenant_name
+    {
+        crate::eox_sync::mark_changed(conn, tenant_name, event.at)?;
+    }
+    crate::webhooks::record_event(conn, event)
+}
+
+/// Inserts `event`'s row and nothing else (tests of older schemas use it directly).
+pub(crate) fn insert(conn: &mut impl AsDbConnection, event: &AuditEvent) -> Result<(), StoreError> {
     let row = NewAuditRow {
         at: to_db(event.at),
         actor: event.actor.to_string(),
@@ -96,12 +110,6 @@ pub fn append(conn: &mut impl AsDbConnection, event: &AuditEvent) -> Result<(), 
     diesel::insert_into(audit_events::table)
         .values(&row)
         .execute(conn.db_connection())?;
-    if event.outcome == Outcome::Success
-        && event.action.affects_open_edx()
-        && let Some(tenant_name) = &event.tenant_name
-    {
-        crate::eox_sync::mark_changed(conn, tenant_name, event.at)?;
-    }
     Ok(())
 }
 

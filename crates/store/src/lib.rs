@@ -62,6 +62,7 @@ mod token_requests;
 mod tokens;
 mod url;
 mod users;
+pub mod webhooks;
 
 #[cfg(test)]
 mod tests;

@@ -235,6 +235,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        events -> Nullable<Text>,
+        tenant_id -> Nullable<BigInt>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        enabled -> Bool,
+        failing_since -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> BigInt,
+        message_id -> Text,
+        event_type -> Text,
+        tenant_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     domains,
@@ -250,5 +297,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenant_databases,
     token_requests,
     eox_sync,
-    eox_owned_keys
+    eox_owned_keys,
+    webhooks,
+    webhook_events,
+    webhook_deliveries
 );

@@ -110,6 +110,16 @@ crate::macros::wire_names! {
         ImpersonationRedeem => "tenant.impersonation_redeem",
         /// An email was given up after repeated permanent refusals by the mail server.
         EmailFailed => "email.failed",
+        /// A webhook endpoint was registered.
+        WebhookCreate => "webhook.create",
+        /// A webhook endpoint was changed.
+        WebhookUpdate => "webhook.update",
+        /// A webhook endpoint was removed.
+        WebhookDelete => "webhook.delete",
+        /// A webhook endpoint's signing secret was replaced.
+        WebhookRotateSecret => "webhook.rotate_secret",
+        /// A webhook delivery was queued again by an operator.
+        WebhookRedeliver => "webhook.redeliver",
     }
 }
 

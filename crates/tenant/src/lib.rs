@@ -42,6 +42,7 @@ pub mod status;
 pub mod testing;
 pub mod urls;
 pub mod validation;
+pub mod webhooks;
 
 pub use audit::{
     Action, Actor, AuditEvent, AuditFilter, AuditRecord, Outcome, RequestContext, UnknownAction,

@@ -55,6 +55,8 @@ pub struct ApiConfig {
     pub monotonic_clock: Arc<dyn MonotonicClock>,
     /// Whether this node keeps an Open edX database's eox-tenant tables in sync.
     pub eox_sync_enabled: bool,
+    /// Whether webhook endpoints may target loopback, private and link-local addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -130,6 +132,8 @@ pub struct AppState {
     pub monotonic_clock: Arc<dyn MonotonicClock>,
     /// Whether this node keeps an Open edX database's eox-tenant tables in sync.
     pub eox_sync_enabled: bool,
+    /// Whether webhook endpoints may target loopback, private and link-local addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl AppState {
@@ -176,6 +180,7 @@ impl AppState {
             clock: config.clock,
             monotonic_clock: config.monotonic_clock,
             eox_sync_enabled: config.eox_sync_enabled,
+            webhooks_allow_private: config.webhooks_allow_private,
         })
     }
 

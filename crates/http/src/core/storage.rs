@@ -4,6 +4,7 @@ use tenantry_registration::impersonation::ImpersonationRepository;
 use tenantry_registration::{AccessRepository, Outbox, UserRepository};
 use tenantry_tenant::eox_sync::EoxSyncStates;
 use tenantry_tenant::provisioning::TenantDatabases;
+use tenantry_tenant::webhooks::WebhookRepository;
 use tenantry_tenant::{
     AuditLog, AuditSink, IdempotencyRepository, RepositoryError, TenantRepository,
 };
@@ -20,6 +21,7 @@ pub trait Session:
     + TenantDatabases
     + ImpersonationRepository
     + EoxSyncStates
+    + WebhookRepository
 {
 }
 
@@ -34,6 +36,7 @@ impl<T> Session for T where
         + TenantDatabases
         + ImpersonationRepository
         + EoxSyncStates
+        + WebhookRepository
         + ?Sized
 {
 }

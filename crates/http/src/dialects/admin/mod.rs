@@ -12,6 +12,7 @@ mod resolve;
 mod tenants;
 mod tokens;
 mod users;
+mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::{Route, web};
@@ -351,6 +352,100 @@ pub fn endpoints() -> Vec<Endpoint> {
             &[],
             &[(204, "Revoked"), (404, "Token not found")],
             || web::route().to(tokens::revoke_admin),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/webhooks",
+            "Register a webhook endpoint (its signing secret is shown once)",
+            Operator,
+            Some("WebhookCreate"),
+            &[],
+            &[
+                (201, "The endpoint with its secret:WebhookWithSecret"),
+                (422, "Invalid body:HTTPValidationError"),
+            ],
+            || web::route().to(webhooks::create),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/webhooks",
+            "List webhook endpoints (never their secrets)",
+            Operator,
+            None,
+            &[],
+            &[(200, "The endpoints:WebhookList")],
+            || web::route().to(webhooks::list),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/webhooks/{webhook_id}",
+            "A webhook endpoint",
+            Operator,
+            None,
+            &[],
+            &[(200, "The endpoint:Webhook"), (404, "Webhook not found")],
+            || web::route().to(webhooks::get),
+        ),
+        endpoint(
+            Method::PATCH,
+            "/api/v1/admin/webhooks/{webhook_id}",
+            "Change a webhook endpoint (enabled: true also clears failing)",
+            Operator,
+            Some("WebhookPatch"),
+            &[],
+            &[
+                (200, "The endpoint:Webhook"),
+                (404, "Webhook not found"),
+                (422, "Invalid body:HTTPValidationError"),
+            ],
+            || web::route().to(webhooks::patch),
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/admin/webhooks/{webhook_id}",
+            "Remove a webhook endpoint and its deliveries",
+            Operator,
+            None,
+            &[],
+            &[(204, "Removed"), (404, "Webhook not found")],
+            || web::route().to(webhooks::delete),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/webhooks/{webhook_id}/rotate-secret",
+            "Replace the signing secret (the old one signs too for 24 hours)",
+            Operator,
+            None,
+            &[],
+            &[
+                (200, "The endpoint with its new secret:WebhookWithSecret"),
+                (404, "Webhook not found"),
+            ],
+            || web::route().to(webhooks::rotate_secret),
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/admin/webhooks/{webhook_id}/deliveries",
+            "The endpoint's deliveries, newest first",
+            Operator,
+            None,
+            &["page", "per_page"],
+            &[
+                (200, "A page of deliveries:DeliveryPage"),
+                (404, "Webhook not found"),
+                (422, "Invalid query:HTTPValidationError"),
+            ],
+            || web::route().to(webhooks::deliveries),
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+            "Send a delivery again (due at once, same webhook-id)",
+            Operator,
+            None,
+            &[],
+            &[(202, "The delivery:Delivery"), (404, "Delivery not found")],
+            || web::route().to(webhooks::redeliver),
         ),
         endpoint(
             Method::GET,

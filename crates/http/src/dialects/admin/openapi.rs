@@ -124,13 +124,6 @@ fn schemas() -> Value {
     let mut issued = token.clone();
     issued["properties"]["token"] =
         json!({"type": "string", "description": "the secret, shown once"});
-    let page = |item: &str| {
-        json!({"type": "object", "properties": {
-            "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
-            "total": {"type": "integer"}, "page": {"type": "integer"},
-            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
-        }})
-    };
     let mut tenant = editable.clone();
     for (name, schema) in [
         ("id", json!({"type": "integer"})),
@@ -153,7 +146,7 @@ fn schemas() -> Value {
     ] {
         tenant[name] = schema;
     }
-    json!({
+    let mut schemas = json!({
         "Settings": settings_json::schema(),
         "TenantCreate": {"type": "object", "required": required, "additionalProperties": false, "properties": create},
         "TenantPatch": {"type": "object", "additionalProperties": false, "properties": editable},
@@ -218,6 +211,65 @@ fn schemas() -> Value {
                 "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
                 "msg": text, "type": text,
             }}}}},
+    });
+    if let Value::Object(map) = &mut schemas
+        && let Value::Object(webhooks) = webhook_schemas()
+    {
+        map.extend(webhooks);
+    }
+    schemas
+}
+
+/// The schema of a page of `item`s.
+fn page(item: &str) -> Value {
+    json!({"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
+        "total": {"type": "integer"}, "page": {"type": "integer"},
+        "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+    }})
+}
+
+/// The schemas of the webhook endpoints' bodies and answers.
+fn webhook_schemas() -> Value {
+    let text = json!({"type": "string"});
+    let nullable_text = json!({"type": ["string", "null"]});
+    let event_types: Vec<&str> = tenantry_tenant::webhooks::EventType::ALL
+        .iter()
+        .map(|event| event.as_str())
+        .collect();
+    json!({
+        "WebhookCreate": {"type": "object", "required": ["url"], "additionalProperties": false,
+            "properties": {
+                "url": {"type": "string", "description": "http:// or https://; no credentials, no fragment; loopback, private and link-local targets are refused unless TENANTRY_WEBHOOKS_ALLOW_PRIVATE is true"},
+                "events": {"type": ["array", "null"], "items": {"type": "string", "enum": event_types}, "description": "the event types to receive; omitted or null: every type"},
+                "tenant": {"type": ["string", "integer", "null"], "description": "only this tenant's events (id or name); omitted or null: every tenant's"},
+            }},
+        "WebhookPatch": {"type": "object", "additionalProperties": false,
+            "properties": {
+                "url": text,
+                "events": {"type": ["array", "null"], "items": {"type": "string", "enum": event_types}},
+                "tenant": {"type": ["string", "integer", "null"]},
+                "enabled": {"type": "boolean", "description": "false stops deliveries; true resumes them and clears failing"},
+            }},
+        "Webhook": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "url": text,
+            "events": {"type": ["array", "null"], "items": text},
+            "tenant_id": {"type": ["integer", "null"]},
+            "status": {"type": "string", "enum": ["active", "failing", "disabled"]},
+            "failing_since": nullable_text, "previous_secret_expires_at": nullable_text,
+            "created_by": text, "created_at": text, "updated_at": text,
+        }},
+        "WebhookWithSecret": {"allOf": [{"$ref": "#/components/schemas/Webhook"}, {"type": "object",
+            "properties": {"secret": {"type": "string", "description": "whsec_ + base64; shown only here"}}}]},
+        "WebhookList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}}},
+        "Delivery": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "event_id": text, "event_type": text,
+            "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+            "attempts": {"type": "integer"}, "last_status_code": {"type": ["integer", "null"]},
+            "last_error": nullable_text, "last_attempt_at": nullable_text,
+            "next_attempt_at": nullable_text, "delivered_at": nullable_text, "created_at": text,
+        }},
+        "DeliveryPage": page("Delivery"),
     })
 }
 
