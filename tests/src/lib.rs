@@ -40,8 +40,9 @@ pub const MAIL_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A running server and the database under it.
 pub struct TestApp {
-    /// The outbox delivery worker, if the configuration runs one. Declared first so that it
-    /// stops (on drop) before the database goes away.
+    /// The background workers (outbox delivery, webhook deliveries, the eox-tenant sync
+    /// when configured). Declared first so that they stop (on drop) before the database
+    /// goes away.
     workers: Option<Workers>,
     /// `http://127.0.0.1:PORT`
     pub address: String,
@@ -171,8 +172,8 @@ impl TestApp {
         self.database
     }
 
-    /// Stops the delivery worker (if it runs) and waits until it has; the HTTP server
-    /// goes on. Emails queued from now on stay in the outbox.
+    /// Stops the background workers and waits until they have; the HTTP server goes on.
+    /// Emails and webhook deliveries queued from now on wait in the database.
     pub async fn stop_worker(&mut self) {
         if let Some(worker) = self.workers.take() {
             actix_web::rt::task::spawn_blocking(move || worker.stop())

@@ -181,7 +181,7 @@ impl From<ConfigArgs> for ServerConfig {
             deliver_emails: true,
             mail_poll_interval: MAIL_POLL_INTERVAL,
             tenant_database_namespace: None,
-            trusted_proxies: TrustedProxies::none(),
+            trusted_proxies: args.trusted_proxies,
             credential_staleness: CREDENTIAL_STALENESS,
             monotonic_clock: Arc::new(SystemMonotonicClock),
             tenant_db_connection_limit: args.tenant_db_connection_limit,
@@ -210,6 +210,28 @@ mod tests {
         assert!(printed.contains("app:***@db/tenantry"), "{printed}");
         assert!(printed.contains("username: \"admin\""), "{printed}");
         assert!(printed.contains("mailer:***@mail.example.com"), "{printed}");
+    }
+
+    #[test]
+    fn every_setting_read_from_the_command_line_reaches_the_server() {
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from([
+            "tenantry",
+            "--trusted-proxies",
+            "10.0.0.1",
+            "--webhooks-allow-private",
+            "true",
+            "--eox-database-url",
+            "mysql://lms:pw@db:3306/openedx",
+        ])
+        .unwrap();
+        let config = ServerConfig::from(cli.config);
+        assert_eq!(config.trusted_proxies.to_string(), "10.0.0.1/32");
+        assert!(config.webhooks_allow_private);
+        assert_eq!(
+            config.eox_database_url.map(|url| url.to_string()),
+            Some("mysql://lms@db:3306/openedx".to_owned())
+        );
     }
 
     #[test]
