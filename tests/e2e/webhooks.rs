@@ -378,7 +378,7 @@ async fn endpoints_are_managed_and_their_secret_is_shown_once(database: TestData
         (
             json!({"url": "https://h.example.com", "events": ["tenant.create"]}),
             json!(["body", "events", 0]),
-            "Input should be one of: tenant.created, tenant.updated, tenant.suspended, tenant.unsuspended, tenant.deleted, tenant.restored, tenant.purged, domain.added, domain.removed, user.registered, user.activated",
+            "Input should be one of: tenant.created, tenant.updated, tenant.suspended, tenant.unsuspended, tenant.cancelled, tenant.deleted, tenant.restored, tenant.purged, domain.added, domain.removed, user.registered, user.activated",
         ),
         (
             json!({"url": "https://h.example.com", "events": []}),

@@ -108,72 +108,71 @@ impl EoxSync {
     }
 
     /// Brings the LMS in step with the tenant named `name` as it is now (or, with
-    /// `dry_run`, only plans it), and returns the changes.
+    /// `dry_run`, only plans it), and returns the changes. Everything — the tenant, the keys
+    /// it owns, the LMS rows — is read under the sync lock, so a run that waited for
+    /// another starts from what that run left and never writes an older state over it.
     pub fn sync_tenant(&mut self, name: &str, dry_run: bool) -> Result<Vec<Change>, SyncError> {
-        let desired = {
-            let mut conn = self.database.conn()?;
-            let mut store = TenantStore::new(&mut conn);
-            let tenant = match TenantName::parse(name) {
-                Ok(parsed) => store.find_by_name(&parsed)?,
-                Err(_) => None,
-            };
-            match tenant {
-                Some(tenant) => {
-                    let row = record_of(&mut store, &self.urls, &tenant)?.to_stored_row();
-                    desired_state(Some(tenant.status), Some(row))
-                }
-                None => desired_state(None, None),
-            }
-        };
-        let owned = ledger::owned_keys(&mut self.database.conn()?, name)?;
         let database = &self.database;
-        let changes = self.lms.locked(|transaction| {
-            let mut keys: BTreeSet<String> = owned.iter().cloned().collect();
-            keys.extend(desired.iter().map(|row| row.external_key.clone()));
-            let keys: Vec<String> = keys.into_iter().collect();
-            let domains = desired
-                .as_ref()
-                .map(|row| row.routes.clone())
-                .unwrap_or_default();
-            let mut rows = lms::read_rows(transaction, &keys, &domains)?;
-            let route_keys: Vec<String> = rows
-                .routes
-                .iter()
-                .filter_map(|route| route.external_key.clone())
-                .collect();
-            let tenantry_keys = in_tenantry(database, &route_keys)?;
-            for route in &mut rows.routes {
-                route.owned_by_tenantry = route
-                    .external_key
+        let urls = &self.urls;
+        let outcome = self.lms.locked(
+            |transaction| {
+                let desired = desired_row(database, urls, name).map_err(Outcome::from)?;
+                let owned =
+                    store_step(ledger::owned_keys(&mut store_step(database.conn())?, name))?;
+                let mut keys: BTreeSet<String> = owned.iter().cloned().collect();
+                keys.extend(desired.iter().map(|row| row.external_key.clone()));
+                let keys: Vec<String> = keys.into_iter().collect();
+                let domains = desired
                     .as_ref()
-                    .is_some_and(|key| tenantry_keys.contains(key));
-            }
-            let changes = plan(desired.as_ref(), &owned, &rows).map_err(Outcome::Conflict)?;
-            if dry_run || changes.is_empty() {
-                return Ok((changes, false));
-            }
-            if let Some(row) = &desired {
-                // Recorded before the row exists: a crash in between leaves a key
-                // tenantry owns and has not written, which the next attempt writes.
-                store_step(ledger::own_key(
-                    &mut store_step(database.conn())?,
-                    &row.external_key,
-                    name,
-                ))?;
-            }
-            lms::apply(transaction, &changes)?;
-            Ok((changes, true))
-        });
-        let changes = match changes {
-            Ok(changes) => changes,
-            Err(Outcome::Conflict(conflict)) => return Err(conflict.into()),
-            Err(Outcome::Lms(error)) => return Err(error.into()),
-        };
-        if !dry_run {
-            let keep = desired.as_ref().map(|row| row.external_key.as_str());
-            ledger::release_keys(&mut self.database.conn()?, name, keep)?;
+                    .map(|row| row.routes.clone())
+                    .unwrap_or_default();
+                let mut rows = lms::read_rows(transaction, &keys, &domains)?;
+                let route_keys: Vec<String> = rows
+                    .routes
+                    .iter()
+                    .filter_map(|route| route.external_key.clone())
+                    .collect();
+                let tenantry_keys = in_tenantry(database, &route_keys)?;
+                for route in &mut rows.routes {
+                    route.owned_by_tenantry = route
+                        .external_key
+                        .as_ref()
+                        .is_some_and(|key| tenantry_keys.contains(key));
+                }
+                let changes = plan(desired.as_ref(), &owned, &rows).map_err(Outcome::Conflict)?;
+                let keep = desired.as_ref().map(|row| row.external_key.clone());
+                if dry_run {
+                    return Ok(((changes, None), false));
+                }
+                if changes.is_empty() {
+                    // Nothing to write; keys whose configs are gone are forgotten now.
+                    release(database, name, keep.as_deref())?;
+                    return Ok(((changes, None), false));
+                }
+                if let Some(row) = &desired {
+                    // Recorded before the row exists: a crash in between leaves a key
+                    // tenantry owns and has not written, which the next attempt writes.
+                    store_step(ledger::own_key(
+                        &mut store_step(database.conn())?,
+                        &row.external_key,
+                        name,
+                    ))?;
+                }
+                lms::apply(transaction, &changes)?;
+                Ok(((changes, Some(keep)), true))
+            },
+            // After the commit, still under the lock: keys whose configs were deleted.
+            |(_, keep): &(Vec<Change>, Option<Option<String>>)| match keep {
+                Some(keep) => release(database, name, keep.as_deref()),
+                None => Ok(()),
+            },
+        );
+        match outcome {
+            Ok((changes, _)) => Ok(changes),
+            Err(Outcome::Conflict(conflict)) => Err(conflict.into()),
+            Err(Outcome::Lms(error)) => Err(error.into()),
+            Err(Outcome::Store(error)) => Err(SyncError::Store(error)),
         }
-        Ok(changes)
     }
 
     /// Syncs every tenant whose changes are due, recording each outcome. Returns how many
@@ -244,7 +243,8 @@ impl EoxSync {
     /// in step up to the changes made before it was read.
     pub fn reconcile(&mut self, dry_run: bool) -> Result<Vec<TenantOutcome>, SyncError> {
         // Reach the LMS first, so that a wrong URL is reported even with no tenants.
-        self.lms.locked(|_| Ok::<_, LmsError>(((), false)))?;
+        self.lms
+            .locked(|_| Ok::<_, LmsError>(((), false)), |()| Ok(()))?;
         let names = {
             let mut conn = self.database.conn()?;
             let mut names: BTreeSet<String> =
@@ -302,6 +302,47 @@ impl EoxSync {
 enum Outcome {
     Conflict(Conflict),
     Lms(LmsError),
+    Store(String),
+}
+
+impl From<SyncError> for Outcome {
+    fn from(error: SyncError) -> Self {
+        match error {
+            SyncError::Conflict(conflict) => Self::Conflict(conflict),
+            SyncError::Lms(error) => Self::Lms(error),
+            SyncError::Store(error) => Self::Store(error),
+        }
+    }
+}
+
+/// What the LMS should hold for the tenant named `name`, as it is now in tenantry.
+fn desired_row(
+    database: &Database,
+    urls: &UrlConfig,
+    name: &str,
+) -> Result<Option<tenantry_tenant::eox::StoredRow>, SyncError> {
+    let mut conn = database.conn()?;
+    let mut store = TenantStore::new(&mut conn);
+    let tenant = match TenantName::parse(name) {
+        Ok(parsed) => store.find_by_name(&parsed)?,
+        Err(_) => None,
+    };
+    Ok(match tenant {
+        Some(tenant) => {
+            let row = record_of(&mut store, urls, &tenant)?.to_stored_row();
+            desired_state(Some(tenant.status), Some(row))
+        }
+        None => desired_state(None, None),
+    })
+}
+
+/// Forgets the tenant's owned keys other than `keep`.
+fn release(database: &Database, name: &str, keep: Option<&str>) -> Result<(), Outcome> {
+    store_step(ledger::release_keys(
+        &mut store_step(database.conn())?,
+        name,
+        keep,
+    ))
 }
 
 impl From<LmsError> for Outcome {
@@ -317,10 +358,9 @@ impl From<mysql::Error> for Outcome {
 }
 
 /// A tenantry database step inside the LMS transaction: its failure aborts the attempt
-/// (the LMS transaction rolls back), reported as an LMS-side failure so it is retried.
+/// (the LMS transaction rolls back).
 fn store_step<T>(result: Result<T, StoreError>) -> Result<T, Outcome> {
-    result
-        .map_err(|error| Outcome::Lms(LmsError::Database(format!("tenantry's database: {error}"))))
+    result.map_err(|error| Outcome::Store(error.to_string()))
 }
 
 fn in_tenantry(database: &Database, keys: &[String]) -> Result<BTreeSet<String>, Outcome> {

@@ -85,9 +85,15 @@ impl WebhookDelivery {
     pub fn deliver_due(&self, stop: &StopSignal) -> Result<(usize, usize), StoreError> {
         let due = due_deliveries(&mut self.database.conn()?, self.clock.now(), BATCH_SIZE)?;
         let (mut delivered, mut failed) = (0, 0);
+        // An endpoint that failed once in this pass gets no more attempts in it: a dead
+        // endpoint costs the others one timeout a pass, not one per queued event.
+        let mut failing_endpoints = std::collections::BTreeSet::new();
         for delivery in due {
             if stop.is_stopped() {
                 break;
+            }
+            if failing_endpoints.contains(&delivery.webhook_id) {
+                continue;
             }
             let lease_until = self.clock.now() + chrono_duration(CLAIM_LEASE);
             if !claim_delivery(&mut self.database.conn()?, &delivery, lease_until)? {
@@ -98,8 +104,9 @@ impl WebhookDelivery {
                 delivered += 1;
             } else {
                 failed += 1;
+                failing_endpoints.insert(delivery.webhook_id);
             }
-            record_attempt(&mut self.database.conn()?, &delivery, &outcome)?;
+            record_attempt(&mut self.database.conn()?, &delivery, lease_until, &outcome)?;
         }
         Ok((delivered, failed))
     }

@@ -43,18 +43,25 @@ struct WebhookRow {
     updated_at: NaiveDateTime,
 }
 
+/// The event types an endpoint takes. A name this build does not know (written by a
+/// newer one, during a rolling upgrade or after a rollback) is skipped with a warning:
+/// it must never fail the change whose transaction is queueing an event.
 fn parse_events(text: Option<&str>) -> Result<Option<Vec<EventType>>, StoreError> {
     let Some(text) = text else { return Ok(None) };
     let names: Vec<String> = serde_json::from_str(text)
         .map_err(|error| StoreError::corrupt("webhooks.events", error))?;
-    names
-        .iter()
-        .map(|name| {
-            name.parse()
-                .map_err(|error| StoreError::corrupt("webhooks.events", error))
-        })
-        .collect::<Result<_, _>>()
-        .map(Some)
+    Ok(Some(
+        names
+            .iter()
+            .filter_map(|name| match name.parse() {
+                Ok(event) => Some(event),
+                Err(_) => {
+                    log::warn!("a webhook takes the event type {name:?}, unknown to this version");
+                    None
+                }
+            })
+            .collect(),
+    ))
 }
 
 fn events_text(events: Option<&[EventType]>) -> Option<String> {
@@ -305,13 +312,16 @@ pub struct AttemptOutcome {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Records an attempt's outcome. A success marks the endpoint working again; a delivery
-/// given up marks it failing (from then on, until a success).
+/// Records an attempt's outcome under the claim that made it (`lease_until` of
+/// [`claim_delivery`]): when the delivery was claimed again meanwhile (an operator's
+/// redeliver), nothing is recorded and this returns false. A success marks the endpoint
+/// working again; a delivery given up marks it failing (from then on, until a success).
 pub fn record_attempt(
     conn: &mut impl AsDbConnection,
     delivery: &DueDelivery,
+    lease_until: DateTime<Utc>,
     outcome: &AttemptOutcome,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let conn = conn.db_connection();
     let excerpt: Option<String> = outcome
         .excerpt
@@ -323,7 +333,11 @@ pub fn record_attempt(
         (false, None) => FAILED,
     };
     let at = to_db(outcome.at);
-    diesel::update(webhook_deliveries::table.find(delivery.id))
+    let claimed = webhook_deliveries::table
+        .find(delivery.id)
+        .filter(webhook_deliveries::status.eq(PENDING))
+        .filter(webhook_deliveries::next_attempt_at.eq(to_db(lease_until)));
+    let recorded = diesel::update(claimed)
         .set((
             webhook_deliveries::status.eq(status),
             webhook_deliveries::attempts.eq(i32::try_from(outcome.attempts).unwrap_or(i32::MAX)),
@@ -335,6 +349,9 @@ pub fn record_attempt(
             webhook_deliveries::delivered_at.eq(outcome.delivered.then_some(at)),
         ))
         .execute(conn)?;
+    if recorded == 0 {
+        return Ok(false);
+    }
     let endpoint = webhooks::table.find(delivery.webhook_id);
     if outcome.delivered {
         diesel::update(endpoint)
@@ -345,7 +362,7 @@ pub fn record_attempt(
             .set(webhooks::failing_since.eq(Some(at)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 #[derive(Queryable, Selectable)]
@@ -555,10 +572,12 @@ impl WebhookRepository for TenantStore<'_> {
         at: DateTime<Utc>,
     ) -> Result<Option<Delivery>, RepositoryError> {
         let conn = self.conn();
+        // A pending delivery is already on its way (perhaps in an attempt right now).
         let changed = diesel::update(
             webhook_deliveries::table
                 .find(delivery_id)
-                .filter(webhook_deliveries::webhook_id.eq(webhook_id)),
+                .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+                .filter(webhook_deliveries::status.ne(PENDING)),
         )
         .set((
             webhook_deliveries::status.eq(PENDING),
@@ -569,7 +588,19 @@ impl WebhookRepository for TenantStore<'_> {
         .execute(conn)
         .map_err(StoreError::from)?;
         if changed == 0 {
-            return Ok(None);
+            let pending: Option<i64> = webhook_deliveries::table
+                .find(delivery_id)
+                .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+                .select(webhook_deliveries::id)
+                .first(conn)
+                .optional()
+                .map_err(StoreError::from)?;
+            return match pending {
+                Some(_) => Err(RepositoryError::Conflict {
+                    field: "delivery".into(),
+                }),
+                None => Ok(None),
+            };
         }
         let (row, message_id, event_type): (DeliveryRow, String, String) =
             webhook_deliveries::table

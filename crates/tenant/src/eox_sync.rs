@@ -207,13 +207,25 @@ pub fn plan(
         .iter()
         .map(|config| config.external_key.as_str())
         .collect();
+    let mut deleted = BTreeSet::new();
     for key in owned {
         if Some(key.as_str()) != desired_key && held.contains(key.as_str()) {
+            deleted.insert(key.as_str());
             changes.push(Change::DeleteConfig {
                 external_key: key.clone(),
             });
         }
     }
+    // Deleting a config deletes its routes: they are gone by the time routes are added.
+    let current_route = |domain: &str| {
+        current.routes.iter().find(|route| {
+            route.domain == domain
+                && !route
+                    .external_key
+                    .as_deref()
+                    .is_some_and(|key| deleted.contains(key))
+        })
+    };
     let Some(row) = desired else {
         return Ok(changes);
     };
@@ -249,7 +261,7 @@ pub fn plan(
         }
     }
     for domain in &row.routes {
-        match current.routes.iter().find(|route| &route.domain == domain) {
+        match current_route(domain) {
             None => changes.push(Change::AddRoute {
                 domain: domain.clone(),
                 external_key: key.clone(),

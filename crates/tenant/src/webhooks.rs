@@ -5,7 +5,7 @@
 //! names the event of an [`Action`] (`tenant.create` → `tenant.created`). Endpoints take
 //! every type or a list, for every tenant or one.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +29,8 @@ crate::macros::wire_names! {
         TenantSuspended => "tenant.suspended",
         /// A suspended tenant was made active again.
         TenantUnsuspended => "tenant.unsuspended",
+        /// A tenant was cancelled (its domains released, its data kept).
+        TenantCancelled => "tenant.cancelled",
         /// A tenant was soft-deleted.
         TenantDeleted => "tenant.deleted",
         /// A soft-deleted tenant was restored.
@@ -54,6 +56,7 @@ impl EventType {
             Action::TenantUpdate => Self::TenantUpdated,
             Action::TenantSuspend => Self::TenantSuspended,
             Action::TenantUnsuspend => Self::TenantUnsuspended,
+            Action::TenantCancel => Self::TenantCancelled,
             Action::TenantDelete => Self::TenantDeleted,
             Action::TenantRestore => Self::TenantRestored,
             Action::TenantPurge => Self::TenantPurged,
@@ -183,7 +186,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), WebhookUrlErr
         let (host, after) = bracketed
             .split_once(']')
             .ok_or(WebhookUrlError::Malformed("an IPv6 address lacks its ]"))?;
-        if host.parse::<std::net::Ipv6Addr>().is_err() {
+        if host.parse::<Ipv6Addr>().is_err() {
             return Err(WebhookUrlError::Malformed("the IPv6 address is invalid"));
         }
         match after {
@@ -227,7 +230,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), WebhookUrlErr
 pub fn restricted_address(address: IpAddr) -> Option<&'static str> {
     match address {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             if v4.is_loopback() {
                 Some("loopback")
             } else if v4.is_private() {
@@ -240,12 +243,16 @@ pub fn restricted_address(address: IpAddr) -> Option<&'static str> {
                 Some("multicast")
             } else if a == 100 && (64..128).contains(&b) {
                 Some("shared (carrier-grade NAT)")
+            } else if (a == 192 && b == 0 && c == 0) || (a == 198 && (18..20).contains(&b)) {
+                Some("reserved (IETF protocol assignments or benchmarking)")
+            } else if a >= 240 {
+                Some("reserved")
             } else {
                 None
             }
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return restricted_address(IpAddr::V4(v4));
             }
             let first = v6.segments()[0];
@@ -259,10 +266,35 @@ pub fn restricted_address(address: IpAddr) -> Option<&'static str> {
                 Some("private (unique local)")
             } else if first & 0xffc0 == 0xfe80 {
                 Some("link-local")
+            } else if first & 0xffc0 == 0xfec0 {
+                Some("site-local")
             } else {
                 None
             }
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address carries to reach it: mapped (`::ffff:a.b.c.d`),
+/// compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`) or 6to4
+/// (`2002:AABB:CCDD::/48`). Such an address is judged by its IPv4 address.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let from = |high: u16, low: u16| {
+        let [a, b] = high.to_be_bytes();
+        let [c, d] = low.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    let compatible = s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified();
+    let nat64 = s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        Some(v4)
+    } else if compatible || nat64 {
+        Some(from(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(from(s[1], s[2]))
+    } else {
+        None
     }
 }
 

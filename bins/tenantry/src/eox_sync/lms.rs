@@ -15,8 +15,9 @@ use tenantry_tenant::eox_sync::{Change, LmsConfig, LmsRoute, LmsRows};
 
 /// The MySQL named lock every node takes while it changes the LMS tables.
 pub const SYNC_LOCK: &str = "tenantry_eox_tenant_sync";
-/// How long a node waits for that lock before it gives the attempt up (and retries).
-const LOCK_WAIT_SECONDS: u32 = 10;
+/// How long a node waits for that lock before it gives the attempt up (and retries):
+/// well under the read timeout, so a busy lock reads as busy, not as a dead server.
+const LOCK_WAIT_SECONDS: u32 = 5;
 /// Connect, read and write timeouts: a frozen server fails an attempt instead of
 /// blocking the worker.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -108,14 +109,16 @@ impl Lms {
         })
     }
 
-    /// Runs `work` in one transaction under the sync lock. `work` returns the changes it
-    /// made and whether to commit them (a dry run does not). A failure drops the
-    /// connection, so the next attempt reconnects.
+    /// Runs `work` in one transaction under the sync lock. `work` returns its value and
+    /// whether to commit (a dry run does not); after a commit, `after_commit` runs while
+    /// the lock is still held. A failure drops the connection, so the next attempt
+    /// reconnects.
     pub fn locked<T, E: From<LmsError>>(
         &mut self,
         work: impl FnOnce(&mut Transaction<'_>) -> Result<(T, bool), E>,
+        after_commit: impl FnOnce(&T) -> Result<(), E>,
     ) -> Result<T, E> {
-        let outcome = self.try_locked(work);
+        let outcome = self.try_locked(work, after_commit);
         if outcome.is_err() {
             self.conn = None;
         }
@@ -125,6 +128,7 @@ impl Lms {
     fn try_locked<T, E: From<LmsError>>(
         &mut self,
         work: impl FnOnce(&mut Transaction<'_>) -> Result<(T, bool), E>,
+        after_commit: impl FnOnce(&T) -> Result<(), E>,
     ) -> Result<T, E> {
         if self.conn.is_none() {
             self.conn = Some(Conn::new(self.options.clone()).map_err(LmsError::from)?);
@@ -145,6 +149,7 @@ impl Lms {
             let (value, commit) = work(&mut transaction)?;
             if commit {
                 transaction.commit().map_err(LmsError::from)?;
+                after_commit(&value)?;
             } else {
                 transaction.rollback().map_err(LmsError::from)?;
             }
@@ -234,6 +239,18 @@ pub fn read_rows(
     Ok(rows)
 }
 
+/// Fails unless the last statement changed exactly one row (a route moved or added
+/// where the plan expected it), so that a plan that no longer fits the tables rolls back
+/// instead of reporting a change that did not happen.
+fn one_row(transaction: &Transaction<'_>, change: &Change) -> Result<(), LmsError> {
+    match transaction.affected_rows() {
+        1 => Ok(()),
+        rows => Err(LmsError::Database(format!(
+            "{change}: changed {rows} rows instead of one; trying again"
+        ))),
+    }
+}
+
 /// Applies `changes` in order.
 pub fn apply(transaction: &mut Transaction<'_>, changes: &[Change]) -> Result<(), LmsError> {
     for change in changes {
@@ -276,20 +293,26 @@ pub fn apply(transaction: &mut Transaction<'_>, changes: &[Change]) -> Result<()
                 transaction
                     .exec_drop("DELETE FROM eox_tenant_route WHERE domain = ?", (domain,))?;
             }
-            Change::MoveRoute { domain, to, .. } => transaction.exec_drop(
-                "UPDATE eox_tenant_route SET config_id = (SELECT id FROM \
-                 eox_tenant_tenantconfig WHERE external_key = ? ORDER BY id LIMIT 1) \
-                 WHERE domain = ?",
-                (to, domain),
-            )?,
+            Change::MoveRoute { domain, to, .. } => {
+                transaction.exec_drop(
+                    "UPDATE eox_tenant_route SET config_id = (SELECT id FROM \
+                     eox_tenant_tenantconfig WHERE external_key = ? ORDER BY id LIMIT 1) \
+                     WHERE domain = ?",
+                    (to, domain),
+                )?;
+                one_row(transaction, change)?;
+            }
             Change::AddRoute {
                 domain,
                 external_key,
-            } => transaction.exec_drop(
-                "INSERT INTO eox_tenant_route (domain, config_id) SELECT ?, id FROM \
-                 eox_tenant_tenantconfig WHERE external_key = ? ORDER BY id LIMIT 1",
-                (domain, external_key),
-            )?,
+            } => {
+                transaction.exec_drop(
+                    "INSERT INTO eox_tenant_route (domain, config_id) SELECT ?, id FROM \
+                     eox_tenant_tenantconfig WHERE external_key = ? ORDER BY id LIMIT 1",
+                    (domain, external_key),
+                )?;
+                one_row(transaction, change)?;
+            }
         }
     }
     Ok(())

@@ -24,6 +24,7 @@ mod tenant_databases;
 mod tokens;
 mod transactions;
 mod users;
+mod webhooks;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;

@@ -52,14 +52,26 @@ fn apply(current: &LmsRows, changes: &[Change], tenantry_keys: &[&str]) -> LmsRo
                 next.configs.push(held(row));
             }
             Change::RemoveRoute { domain, .. } => next.routes.retain(|r| &r.domain != domain),
-            Change::MoveRoute { domain, to, .. }
-            | Change::AddRoute {
+            // As the SQL does: a move updates an existing row, an add inserts a new one.
+            Change::MoveRoute { domain, to, .. } => {
+                let moved = next.routes.iter_mut().find(|r| &r.domain == domain);
+                let moved = moved.expect("a move of a route that exists");
+                moved.external_key = Some(to.clone());
+                moved.owned_by_tenantry = tenantry_keys.contains(&to.as_str());
+            }
+            Change::AddRoute {
                 domain,
-                external_key: to,
+                external_key,
             } => {
-                next.routes.retain(|r| &r.domain != domain);
-                next.routes
-                    .push(route(domain, to, tenantry_keys.contains(&to.as_str())));
+                assert!(
+                    next.routes.iter().all(|r| &r.domain != domain),
+                    "an add of a route that exists"
+                );
+                next.routes.push(route(
+                    domain,
+                    external_key,
+                    tenantry_keys.contains(&external_key.as_str()),
+                ));
             }
         }
     }
@@ -287,5 +299,43 @@ fn changes_read_as_a_report() {
             "update lms_configs, meta of config t.local",
             "move route d from a to b"
         ]
+    );
+}
+
+#[test]
+fn a_changed_key_keeps_the_tenants_other_domains_routed() {
+    let wanted = row("t.new.example", &["t.new.example", "custom.example.com"]);
+    let current = LmsRows {
+        configs: vec![held(&row("t.local", &[]))],
+        routes: vec![
+            route("t.local", "t.local", true),
+            route("custom.example.com", "t.local", true),
+        ],
+    };
+    let changes = plan(Some(&wanted), &owned(&["t.local"]), &current).unwrap();
+    assert_eq!(
+        changes,
+        vec![
+            Change::DeleteConfig {
+                external_key: "t.local".into()
+            },
+            Change::CreateConfig {
+                row: wanted.clone()
+            },
+            Change::AddRoute {
+                domain: "t.new.example".into(),
+                external_key: "t.new.example".into()
+            },
+            Change::AddRoute {
+                domain: "custom.example.com".into(),
+                external_key: "t.new.example".into()
+            },
+        ]
+    );
+    let after = apply(&current, &changes, &["t.new.example"]);
+    assert_eq!(after.routes.len(), 2);
+    assert_eq!(
+        plan(Some(&wanted), &owned(&["t.new.example"]), &after).unwrap(),
+        vec![]
     );
 }

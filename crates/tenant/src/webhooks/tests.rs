@@ -131,6 +131,32 @@ fn restricted_addresses_are_named() {
     );
     assert_eq!(named("fe80::1".parse().unwrap()), Some("link-local"));
     assert_eq!(named("::ffff:127.0.0.1".parse().unwrap()), Some("loopback"));
+    assert_eq!(
+        named("64:ff9b::a9fe:a9fe".parse().unwrap()),
+        Some("link-local"),
+        "NAT64 of 169.254.169.254"
+    );
+    assert_eq!(
+        named("2002:7f00:1::".parse().unwrap()),
+        Some("loopback"),
+        "6to4 of 127.0.0.1"
+    );
+    assert_eq!(
+        named("::10.0.0.1".parse().unwrap()),
+        Some("private"),
+        "IPv4-compatible"
+    );
+    assert_eq!(named("fec0::1".parse().unwrap()), Some("site-local"));
+    assert!(named(IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1))).is_some());
+    assert_eq!(
+        named(IpAddr::V4(Ipv4Addr::new(240, 0, 0, 1))),
+        Some("reserved")
+    );
+    assert_eq!(
+        named("64:ff9b::5db8:d70e".parse().unwrap()),
+        None,
+        "NAT64 of a public address"
+    );
     assert_eq!(named(IpAddr::V4(Ipv4Addr::new(93, 184, 215, 14))), None);
     assert_eq!(named("2606:2800:21f:cb07::1".parse().unwrap()), None);
 }

@@ -444,7 +444,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             Operator,
             None,
             &[],
-            &[(202, "The delivery:Delivery"), (404, "Delivery not found")],
+            &[
+                (202, "The delivery:Delivery"),
+                (404, "Delivery not found"),
+                (409, "The delivery is still pending"),
+            ],
             || web::route().to(webhooks::redeliver),
         ),
         endpoint(

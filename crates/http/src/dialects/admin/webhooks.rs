@@ -8,7 +8,9 @@ use tenantry_tenant::operations::find_tenant;
 use tenantry_tenant::webhooks::{
     Delivery, EventType, NewWebhook, Webhook, WebhookPatch, WebhookUrl, restricted_address,
 };
-use tenantry_tenant::{Action, AuditEvent, Outcome, RequestContext, TenantId, TenantKey};
+use tenantry_tenant::{
+    Action, AuditEvent, Outcome, RepositoryError, RequestContext, TenantId, TenantKey,
+};
 
 use crate::core::auth::caller::Operator;
 use crate::core::body::JsonObject;
@@ -428,7 +430,8 @@ pub async fn deliveries(
 }
 
 /// `POST /api/v1/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`: 202;
-/// the delivery is due at once with a fresh series of attempts (same `webhook-id`).
+/// a delivered or given-up delivery is due at once with a fresh series of attempts (same
+/// `webhook-id`); a pending one is 409.
 pub async fn redeliver(
     state: web::Data<AppState>,
     Operator(caller): Operator,
@@ -443,7 +446,15 @@ pub async fn redeliver(
     let delivery = state
         .change(move |session| {
             let delivery = session
-                .redeliver(id, delivery_id, context.now)?
+                .redeliver(id, delivery_id, context.now)
+                .map_err(|error| match error {
+                    RepositoryError::Conflict { .. } => ApiError::Conflict(
+                        "the delivery is still pending: it is attempted again at its \
+                         next_attempt_at"
+                            .into(),
+                    ),
+                    other => other.into(),
+                })?
                 .ok_or(ApiError::Missing("Delivery not found"))?;
             let details = json!({"webhook_id": id, "delivery_id": delivery_id, "event_id": delivery.message_id});
             audit(session, &context, Action::WebhookRedeliver, details)?;
