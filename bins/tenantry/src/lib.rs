@@ -156,7 +156,7 @@ fn migrate(config: &ServerConfig) -> anyhow::Result<()> {
 fn open_database(config: &ServerConfig) -> anyhow::Result<tenantry_store::Database> {
     tenantry_store::Database::open_existing(
         &config.database_url,
-        tenantry_store::PoolOptions::default(),
+        tenantry_store::PoolOptions::one_shot(),
     )
     .with_context(|| {
         format!(
@@ -223,7 +223,7 @@ fn on_operator(
     let password = given_password(args, env_password)?;
     let database = tenantry_store::Database::connect(
         &config.database_url,
-        tenantry_store::PoolOptions::default(),
+        tenantry_store::PoolOptions::one_shot(),
     )?;
     let context = RequestContext::system(SystemClock.now());
     change(

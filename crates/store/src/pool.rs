@@ -31,15 +31,33 @@ pub struct PoolOptions {
     /// PostgreSQL's `statement_timeout` on every pooled connection: a statement running
     /// longer is cancelled by the server. `None` keeps the server's setting.
     pub statement_timeout: Option<Duration>,
+    /// Idle connections the pool keeps ready, reopening them in the background. A server
+    /// keeps one; a one-shot command keeps none ([`PoolOptions::one_shot`]), because a
+    /// connection still being opened in the background when the process exits can crash
+    /// it inside libpq and OpenSSL's exit handlers.
+    pub min_idle: u32,
+}
+
+impl PoolOptions {
+    /// Options for a command that opens the database, does one thing and exits: at most
+    /// two connections, none opened in the background.
+    pub fn one_shot() -> Self {
+        Self {
+            max_size: 2,
+            min_idle: 0,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for PoolOptions {
-    /// 10 connections, 3 s timeout, statements cancelled after 4 s.
+    /// 10 connections (one kept idle), 3 s timeout, statements cancelled after 4 s.
     fn default() -> Self {
         Self {
             max_size: 10,
             connection_timeout: Duration::from_secs(3),
             statement_timeout: Some(Duration::from_secs(4)),
+            min_idle: 1,
         }
     }
 }
@@ -122,7 +140,7 @@ impl Database {
     fn pooled(url: &DatabaseUrl, options: PoolOptions) -> Result<Database, StoreError> {
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
-            .min_idle(Some(1))
+            .min_idle(Some(options.min_idle))
             .connection_timeout(options.connection_timeout)
             .build(
                 ConnectionManager::new(url.clone())
