@@ -75,10 +75,17 @@ fn new_secret() -> Result<String, ApiError> {
     ))
 }
 
-fn with_secret(webhook: &Webhook, secret: &str) -> Value {
+/// An answer that shows the endpoint's secret (create, rotate): never cached.
+fn with_secret(
+    mut answer: actix_web::HttpResponseBuilder,
+    webhook: &Webhook,
+    secret: &str,
+) -> HttpResponse {
     let mut body = webhook_json(webhook);
     body["secret"] = json!(secret);
-    body
+    answer
+        .insert_header(("cache-control", "no-store"))
+        .json(body)
 }
 
 fn webhook_id(segment: &str) -> Result<i64, ApiError> {
@@ -283,9 +290,7 @@ pub async fn create(
             Ok(webhook)
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("cache-control", "no-store"))
-        .json(with_secret(&webhook, &secret)))
+    Ok(with_secret(HttpResponse::Created(), &webhook, &secret))
 }
 
 /// `GET /api/v1/admin/webhooks`
@@ -400,9 +405,7 @@ pub async fn rotate_secret(
             Ok(webhook)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("cache-control", "no-store"))
-        .json(with_secret(&webhook, &secret)))
+    Ok(with_secret(HttpResponse::Ok(), &webhook, &secret))
 }
 
 /// `GET /api/v1/admin/webhooks/{webhook_id}/deliveries?page=&per_page=`: newest first.
